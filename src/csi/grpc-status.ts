@@ -1,0 +1,32 @@
+// gRPC status codes under the names Go's grpc-go prints ("DeadlineExceeded"),
+// used in /healthz bodies ("rpc error: code = ... desc = ...") and metric labels.
+
+const GO_CODE_NAMES = [
+  'OK',
+  'Canceled',
+  'Unknown',
+  'InvalidArgument',
+  'DeadlineExceeded',
+  'NotFound',
+  'AlreadyExists',
+  'PermissionDenied',
+  'ResourceExhausted',
+  'FailedPrecondition',
+  'Aborted',
+  'OutOfRange',
+  'Unimplemented',
+  'Internal',
+  'Unavailable',
+  'DataLoss',
+  'Unauthenticated',
+] as const;
+
+export type GrpcCodeName = (typeof GO_CODE_NAMES)[number];
+
+export const STATUS_UNAVAILABLE = 14;
+export const STATUS_DEADLINE_EXCEEDED = 4;
+
+/** Go's codes.Code.String(): "Unavailable", or "Code(42)" for codes it does not know. */
+export function grpcCodeName(code: number): string {
+  return GO_CODE_NAMES[code] ?? `Code(${code})`;
+}

@@ -1,0 +1,36 @@
+// The Identity calls the sidecar makes and what their answers mean.
+
+import { CsiConnection } from './connection';
+import {
+  decodeGetPluginInfoResponse,
+  decodeProbeResponse,
+  EMPTY_REQUEST,
+  GET_PLUGIN_INFO_METHOD,
+  PluginInfo,
+  PROBE_METHOD,
+} from './identity-messages';
+
+export class DriverNameError extends Error {
+  readonly code = 'ERR_DRIVER_NAME';
+}
+
+/**
+ * GetPluginInfo, waiting for the driver as long as it takes (start-up).
+ * Throws DriverNameError when the driver answers with an empty name.
+ */
+export async function getPluginInfo(connection: CsiConnection): Promise<PluginInfo> {
+  const response = await connection.unaryCall(GET_PLUGIN_INFO_METHOD, EMPTY_REQUEST, { timeoutMs: undefined, waitForReady: true });
+  const info = decodeGetPluginInfoResponse(response);
+  if (info.name === '') throw new DriverNameError('driver name is empty');
+  return info;
+}
+
+/**
+ * Probe once within `timeoutMs`. Resolves true when ready: "If not present,
+ * the caller SHALL assume that the plugin is in a ready state" (CSI spec,
+ * ProbeResponse.ready). Rejects with CsiCallError.
+ */
+export async function probe(connection: CsiConnection, timeoutMs: number): Promise<boolean> {
+  const response = await connection.unaryCall(PROBE_METHOD, EMPTY_REQUEST, { timeoutMs, waitForReady: false });
+  return decodeProbeResponse(response).ready ?? true;
+}

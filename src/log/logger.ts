@@ -1,0 +1,86 @@
+// The logger the sidecar's parts share: klog-style calls (info, warning,
+// error with an error value, info gated by -v) written as text or JSON lines.
+
+import * as path from 'node:path';
+import { formatJsonLine } from './json-line';
+import { formatKlogLine } from './klog-text';
+import { LogEntry, Severity } from './log-entry';
+
+export type Fields = Readonly<Record<string, unknown>>;
+
+export interface LoggerOptions {
+  readonly format: 'text' | 'json';
+  readonly verbosity: number;
+  /** Info and warning lines to `infoStream`, errors to `errorStream`; both default to stderr. */
+  readonly infoStream?: NodeJS.WritableStream;
+  readonly errorStream?: NodeJS.WritableStream;
+}
+
+function nowMicros(): number {
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+}
+
+/** "dir/file.js:line" of the frame that called `logFunction`. */
+function callerOf(logFunction: Function): string {
+  const savedPrepare = Error.prepareStackTrace;
+  const savedLimit = Error.stackTraceLimit;
+  Error.prepareStackTrace = (_holder, callSites) => callSites;
+  Error.stackTraceLimit = 1;
+  const holder: { stack?: NodeJS.CallSite[] } = {};
+  Error.captureStackTrace(holder, logFunction);
+  const site = holder.stack?.[0];
+  Error.prepareStackTrace = savedPrepare;
+  Error.stackTraceLimit = savedLimit;
+  const file = site?.getFileName() ?? '???';
+  return `${path.basename(path.dirname(file))}/${path.basename(file)}:${site?.getLineNumber() ?? 0}`;
+}
+
+export class Logger {
+  private readonly formatLine: (entry: LogEntry) => string;
+  private readonly infoStream: NodeJS.WritableStream;
+  private readonly errorStream: NodeJS.WritableStream;
+
+  constructor(private readonly options: LoggerOptions) {
+    this.formatLine = options.format === 'json' ? formatJsonLine : formatKlogLine;
+    this.infoStream = options.infoStream ?? process.stderr;
+    this.errorStream = options.errorStream ?? process.stderr;
+  }
+
+  /** Whether lines at this -v level are written; check before building costly fields. */
+  enabled(level: number): boolean {
+    return level <= this.options.verbosity;
+  }
+
+  info(message: string, fields: Fields = {}): void {
+    this.write('I', 0, message, undefined, fields, this.info);
+  }
+
+  /** Info at a -v level: written only when --v is at least `level`. */
+  infoAt(level: number, message: string, fields: Fields = {}): void {
+    if (this.enabled(level)) this.write('I', level, message, undefined, fields, this.infoAt);
+  }
+
+  warning(message: string, fields: Fields = {}): void {
+    this.write('W', 0, message, undefined, fields, this.warning);
+  }
+
+  /** An error line; `err` may be undefined for a failure without an error value (klog's ErrorS(nil, ...)). */
+  error(err: unknown, message: string, fields: Fields = {}): void {
+    const text = err === undefined ? undefined : err instanceof Error ? err.message : String(err);
+    this.write('E', 0, message, text, fields, this.error);
+  }
+
+  private write(severity: Severity, verbosity: number, message: string, error: string | undefined, fields: Fields, logFunction: Function): void {
+    const entry: LogEntry = {
+      severity,
+      timeMicros: nowMicros(),
+      pid: process.pid,
+      caller: callerOf(logFunction),
+      message,
+      error,
+      fields: Object.entries(fields),
+      verbosity,
+    };
+    (severity === 'E' ? this.errorStream : this.infoStream).write(this.formatLine(entry));
+  }
+}

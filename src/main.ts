@@ -1,0 +1,78 @@
+// Wiring only: flags -> logger -> CSI connection -> driver name -> HTTP.
+//
+// Start-up order (as upstream): the driver's name is learnt before /healthz is
+// served, waiting for the driver without a time limit. Exit codes: 0 after
+// -h/--help or a clean shutdown, 1 for a flag conflict, a driver that answers
+// GetPluginInfo with an error or an empty name, or a listen failure, 2 for a
+// bad flag (usage on stderr).
+
+import { FlagError, OptionsConflictError, parseSidecarOptions, createSidecarFlagSet, SidecarOptions } from './cli/options';
+import { CsiConnection } from './csi/connection';
+import { discoverDriverName } from './csi/driver-discovery';
+import { createHealthzHandler, SharedHealthCheck } from './http/healthz';
+import { HttpListener, RouteHandler } from './http/server';
+import { Logger } from './log/logger';
+
+const EXIT_OK = 0;
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+function parseOptionsOrExit(argv: readonly string[]): SidecarOptions {
+  try {
+    return parseSidecarOptions(argv);
+  } catch (err) {
+    if (err instanceof FlagError) {
+      // Go's flag package: the problem, then usage, on stderr; help exits 0.
+      if (err.code === 'ERR_FLAG_USAGE') process.stderr.write(`${err.message}\n`);
+      process.stderr.write(createSidecarFlagSet().usage());
+      process.exit(err.code === 'ERR_FLAG_HELP' ? EXIT_OK : EXIT_USAGE);
+    }
+    if (err instanceof OptionsConflictError) {
+      new Logger({ format: 'text', verbosity: 0 }).error(undefined, err.message);
+      process.exit(EXIT_FAILURE);
+    }
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptionsOrExit(process.argv.slice(2));
+  const logger = new Logger({
+    format: options.loggingFormat,
+    verbosity: options.verbosity,
+    infoStream: options.splitStream ? process.stdout : process.stderr,
+  });
+  for (const notice of options.notices) logger.warning(notice);
+
+  const connection = new CsiConnection(options.csiAddress, logger);
+  logger.info('Calling CSI driver to discover driver name', { address: options.csiAddress.display });
+  let driverName: string;
+  try {
+    driverName = await discoverDriverName(connection, logger);
+  } catch (err) {
+    logger.error(err, 'Failed to get CSI driver name');
+    process.exit(EXIT_FAILURE);
+  }
+  logger.info('CSI driver name', { driver: driverName });
+
+  const check = new SharedHealthCheck(connection, driverName, options.probeTimeoutMs, logger);
+  const routes = new Map<string, RouteHandler>([['/healthz', createHealthzHandler(check)]]);
+  const listener = new HttpListener(options.healthListen, routes, options.metricsOnHealthListener ? '--http-endpoint' : '--health-port');
+  try {
+    const boundAddress = await listener.listen();
+    logger.info('ServeMux listening', { address: boundAddress });
+  } catch (err) {
+    logger.error(err, 'Failed to start http server');
+    process.exit(EXIT_FAILURE);
+  }
+
+  const shutdown = (signal: string) => {
+    logger.info('Shutting down', { signal });
+    connection.close();
+    void listener.close().then(() => process.exit(EXIT_OK));
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+void main();

@@ -1,0 +1,160 @@
+// A real CSI driver process for tests, benchmarks and the demo: a @grpc/grpc-js
+// server on a unix socket (or TCP) that implements csi.v1.Identity from
+// proto/csi-identity.proto and answers every other service with Unimplemented.
+//
+// Its behaviour is set by flags at start and changed at run time by JSON lines
+// on stdin (same keys as the flags, camelCase, e.g. {"ready":"false"}, {"exit":0}).
+// It reports on stdout, one JSON object a line:
+//   {"event":"listening","address":"..."}
+//   {"event":"call","method":"Probe","count":3}
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { parseArgs } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+const PROTO_PATH = path.resolve(__dirname, '..', '..', '..', 'proto', 'csi-identity.proto');
+
+export interface DriverBehaviour {
+  name: string;
+  vendorVersion: string;
+  /** Delay before answering Probe. */
+  probeDelayMs: number;
+  ready: 'true' | 'false' | 'absent';
+  /** gRPC status name to fail Probe with ("UNAVAILABLE", "INTERNAL", ...), or "" to succeed. */
+  probeError: string;
+  probeErrorMessage: string;
+  /** gRPC status name to fail GetPluginInfo with, or "". */
+  infoError: string;
+  /** Never answer Probe. */
+  hangProbe: boolean;
+}
+
+const { values: flags } = parseArgs({
+  options: {
+    socket: { type: 'string' },
+    tcp: { type: 'string' },
+    name: { type: 'string', default: 'test.csi.example.com' },
+    'vendor-version': { type: 'string', default: '1.0.0' },
+    'probe-delay-ms': { type: 'string', default: '0' },
+    ready: { type: 'string', default: 'true' },
+    'probe-error': { type: 'string', default: '' },
+    'probe-error-message': { type: 'string', default: 'driver failure injected by test' },
+    'info-error': { type: 'string', default: '' },
+    'hang-probe': { type: 'boolean', default: false },
+  },
+});
+
+const behaviour: DriverBehaviour = {
+  name: flags.name!,
+  vendorVersion: flags['vendor-version']!,
+  probeDelayMs: Number(flags['probe-delay-ms']),
+  ready: flags.ready as DriverBehaviour['ready'],
+  probeError: flags['probe-error']!,
+  probeErrorMessage: flags['probe-error-message']!,
+  infoError: flags['info-error']!,
+  hangProbe: flags['hang-probe']!,
+};
+
+const callCounts = new Map<string, number>();
+
+function report(event: Record<string, unknown>): void {
+  process.stdout.write(JSON.stringify(event) + '\n');
+}
+
+function countCall(method: string): void {
+  const count = (callCounts.get(method) ?? 0) + 1;
+  callCounts.set(method, count);
+  report({ event: 'call', method, count });
+}
+
+function statusError(codeName: string, message: string): grpc.ServiceError {
+  const code = (grpc.status as unknown as Record<string, number>)[codeName];
+  if (code === undefined) throw new Error(`unknown gRPC status name ${codeName}`);
+  return Object.assign(new Error(message), { code, details: message, metadata: new grpc.Metadata() });
+}
+
+type UnaryHandler = grpc.handleUnaryCall<unknown, unknown>;
+
+const identityHandlers: Record<string, UnaryHandler> = {
+  GetPluginInfo(_call, callback) {
+    countCall('GetPluginInfo');
+    if (behaviour.infoError !== '') return callback(statusError(behaviour.infoError, 'GetPluginInfo failure injected by test'));
+    callback(null, { name: behaviour.name, vendorVersion: behaviour.vendorVersion, manifest: { test: 'true' } });
+  },
+  GetPluginCapabilities(_call, callback) {
+    countCall('GetPluginCapabilities');
+    callback(null, { capabilities: [] });
+  },
+  Probe(_call, callback) {
+    countCall('Probe');
+    if (behaviour.hangProbe) return; // never answer: the caller's deadline must save it
+    const answer = () => {
+      if (behaviour.probeError !== '') return callback(statusError(behaviour.probeError, behaviour.probeErrorMessage));
+      const ready = behaviour.ready === 'absent' ? undefined : { value: behaviour.ready === 'true' };
+      callback(null, { ready });
+    };
+    if (behaviour.probeDelayMs > 0) setTimeout(answer, behaviour.probeDelayMs);
+    else answer();
+  },
+};
+
+function applyControl(line: string): void {
+  let command: Record<string, unknown>;
+  try {
+    command = JSON.parse(line);
+  } catch {
+    report({ event: 'error', message: `control line is not JSON: ${line}` });
+    return;
+  }
+  if (typeof command.exit === 'number') {
+    process.exit(command.exit);
+  }
+  for (const [key, value] of Object.entries(command)) {
+    if (!(key in behaviour)) {
+      report({ event: 'error', message: `unknown control key ${key}` });
+      continue;
+    }
+    (behaviour as unknown as Record<string, unknown>)[key] = value;
+  }
+  report({ event: 'applied', behaviour });
+}
+
+function main(): void {
+  const definition = protoLoader.loadSync(PROTO_PATH, { keepCase: false, defaults: false, oneofs: true });
+  const identity = grpc.loadPackageDefinition(definition).csi as grpc.GrpcObject;
+  const service = ((identity.v1 as grpc.GrpcObject).Identity as grpc.ServiceClientConstructor).service;
+
+  const server = new grpc.Server();
+  server.addService(service, identityHandlers);
+
+  let bindAddress: string;
+  if (flags.socket) {
+    fs.rmSync(flags.socket, { force: true }); // a stale socket from an earlier run, as real drivers do
+    bindAddress = `unix://${flags.socket}`;
+  } else if (flags.tcp) {
+    bindAddress = flags.tcp;
+  } else {
+    throw new Error('give --socket PATH or --tcp HOST:PORT');
+  }
+  server.bindAsync(bindAddress, grpc.ServerCredentials.createInsecure(), (err, port) => {
+    if (err) {
+      report({ event: 'error', message: err.message });
+      process.exit(1);
+    }
+    report({ event: 'listening', address: flags.socket ?? bindAddress.replace(/:\d+$/, `:${port}`) });
+  });
+
+  const stop = () => {
+    server.tryShutdown(() => process.exit(0));
+    setTimeout(() => process.exit(0), 1000).unref(); // a hung Probe keeps tryShutdown waiting
+  };
+  // Stdin closing means the test that started us is gone: do not linger.
+  readline.createInterface({ input: process.stdin }).on('line', applyControl).on('close', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main();
