@@ -30,6 +30,23 @@ function isDigit(c: string | undefined): boolean {
   return c !== undefined && c >= '0' && c <= '9';
 }
 
+/**
+ * The nanoseconds of a fraction's digits, computed as Go does: digits are
+ * taken while they fit an int64, then scaled in float64 and truncated.
+ */
+function fractionNanos(digits: string, unit: bigint): bigint {
+  let fraction = 0n;
+  let scale = 1;
+  for (const digit of digits) {
+    if (fraction > MAX_NANOS / 10n) break;
+    const next = fraction * 10n + BigInt(digit);
+    if (next > MAX_NANOS) break;
+    fraction = next;
+    scale *= 10;
+  }
+  return BigInt(Math.trunc(Number(fraction) * (Number(unit) / scale)));
+}
+
 /** Parses a Go duration string into integer nanoseconds. Throws DurationSyntaxError with Go's message. */
 export function parseGoDurationNanos(input: string): bigint {
   const invalid = () => new DurationSyntaxError(`time: invalid duration ${quoteGo(input)}`);
@@ -71,10 +88,7 @@ export function parseGoDurationNanos(input: string): bigint {
 
     const whole = wholeDigits === '' ? 0n : BigInt(wholeDigits);
     let value = whole * unit;
-    if (fractionDigits !== '') {
-      // Go truncates the fraction towards zero at nanosecond precision.
-      value += (BigInt(fractionDigits) * unit) / 10n ** BigInt(fractionDigits.length);
-    }
+    if (fractionDigits !== '') value += fractionNanos(fractionDigits, unit);
     total += value;
     if (total > MAX_NANOS + (negative ? 1n : 0n)) throw invalid();
   }

@@ -1,0 +1,68 @@
+// Starts the test CSI driver (test/driver/csi-test-driver.ts) as a real process
+// on a unix socket, and scripts it: change behaviour, count calls, kill it.
+
+import { ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import type { TestContext } from 'node:test';
+import { LineCollector } from './lines';
+
+export const DRIVER_SCRIPT = path.resolve(__dirname, '..', 'driver', 'csi-test-driver.js');
+const START_TIMEOUT_MS = 15_000;
+
+export interface DriverEvent {
+  readonly event: string;
+  readonly method?: string;
+  readonly count?: number;
+  readonly [key: string]: unknown;
+}
+
+export class FakeDriver {
+  readonly events: LineCollector;
+  readonly exited: Promise<number | null>;
+
+  private constructor(
+    readonly process: ChildProcess,
+    readonly socketPath: string,
+  ) {
+    this.events = new LineCollector(process.stdout!);
+    this.exited = new Promise((resolve) => process.once('exit', (code) => resolve(code)));
+  }
+
+  /** Starts a driver on `socketPath` with extra flags (e.g. ['--ready', 'false']); stopped after the test. */
+  static async start(t: TestContext, socketPath: string, args: readonly string[] = []): Promise<FakeDriver> {
+    const child = spawn(process.execPath, [DRIVER_SCRIPT, '--socket', socketPath, ...args], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const driver = new FakeDriver(child, socketPath);
+    t.after(() => driver.kill('SIGKILL'));
+    await driver.events.waitForLine(/"event":"listening"/, START_TIMEOUT_MS);
+    return driver;
+  }
+
+  /** How many calls of `method` ("Probe", "GetPluginInfo") the driver has received. */
+  calls(method: string): number {
+    return this.parsedEvents().filter((e) => e.event === 'call' && e.method === method).length;
+  }
+
+  /** Waits until the driver has received `count` calls of `method`. */
+  async waitForCalls(method: string, count: number, timeoutMs = 10_000): Promise<void> {
+    await this.events.waitForLine(new RegExp(`"event":"call","method":"${method}","count":${count}\\b`), timeoutMs);
+  }
+
+  /** Changes behaviour at run time (keys as in DriverBehaviour) and waits until applied. */
+  async set(changes: Record<string, unknown>): Promise<void> {
+    const from = this.events.lines.length;
+    this.process.stdin!.write(JSON.stringify(changes) + '\n');
+    await this.events.waitForLine(/"event":"applied"/, 5_000, from);
+  }
+
+  /** Sends a signal and waits for the process to end. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill(signal);
+    await this.exited;
+  }
+
+  private parsedEvents(): DriverEvent[] {
+    return this.events.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as DriverEvent);
+  }
+}

@@ -1,0 +1,74 @@
+// Runs the real sidecar (dist/src/main.js) as a process and talks to it over real HTTP.
+
+import { ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import type { TestContext } from 'node:test';
+import { httpRequest, HttpResult } from './http';
+import { LineCollector } from './lines';
+
+export const SIDECAR_MAIN = path.resolve(__dirname, '..', '..', 'src', 'main.js');
+
+export interface ExitResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export class Sidecar {
+  readonly stderr: LineCollector;
+  readonly stdout: LineCollector;
+  readonly exited: Promise<ExitResult>;
+  /** Set once "ServeMux listening" has been logged. */
+  baseUrl = '';
+
+  private constructor(readonly process: ChildProcess) {
+    this.stderr = new LineCollector(process.stderr!);
+    this.stdout = new LineCollector(process.stdout!);
+    this.exited = new Promise((resolve) => process.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Spawns the sidecar without waiting for anything; killed after the test. */
+  static spawn(t: TestContext, args: readonly string[]): Sidecar {
+    const child = spawn(process.execPath, [SIDECAR_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const sidecar = new Sidecar(child);
+    t.after(() => sidecar.kill('SIGKILL'));
+    return sidecar;
+  }
+
+  /** Spawns the sidecar on a free loopback port and waits until it serves. */
+  static async start(t: TestContext, args: readonly string[], timeoutMs = 15_000): Promise<Sidecar> {
+    const sidecar = Sidecar.spawn(t, ['--http-endpoint=127.0.0.1:0', ...args]);
+    await sidecar.waitUntilServing(timeoutMs);
+    return sidecar;
+  }
+
+  async waitUntilServing(timeoutMs: number): Promise<void> {
+    const line = await Promise.race([
+      this.stderr.waitForLine(/"ServeMux listening"/, timeoutMs),
+      this.exited.then((exit) => {
+        throw new Error(`sidecar exited (${JSON.stringify(exit)}) before serving:\n${this.stderr.text}`);
+      }),
+    ]);
+    const address = /address="([^"]+)"/.exec(line)![1];
+    this.baseUrl = `http://${address}`;
+  }
+
+  request(urlPath = '/healthz', method = 'GET'): Promise<HttpResult> {
+    return httpRequest(this.baseUrl + urlPath, method);
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<ExitResult> {
+    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill(signal);
+    return this.exited;
+  }
+}
+
+/** Runs the sidecar to completion (for flag tests) and returns its exit and output. */
+export async function runSidecarToExit(args: readonly string[], timeoutMs = 15_000): Promise<ExitResult & { stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [SIDECAR_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout = new LineCollector(child.stdout);
+  const stderr = new LineCollector(child.stderr);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const exit = await new Promise<ExitResult>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  clearTimeout(timer);
+  return { ...exit, stdout: stdout.text, stderr: stderr.text };
+}

@@ -1,0 +1,33 @@
+// The hand-written codec against protobufjs reflection over proto/csi-identity.proto.
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import * as protobuf from 'protobufjs';
+import { decodeGetPluginInfoResponse, decodeProbeResponse } from '../../src/csi/identity-messages';
+
+const root = protobuf.loadSync(path.resolve(__dirname, '..', '..', '..', 'proto', 'csi-identity.proto'));
+const encode = (type: string, value: object) => {
+  const messageType = root.lookupType(type);
+  return Buffer.from(messageType.encode(messageType.fromObject(value)).finish());
+};
+
+test('ProbeResponse: ready true, false and absent', () => {
+  assert.deepEqual(decodeProbeResponse(encode('csi.v1.ProbeResponse', { ready: { value: true } })), { ready: true });
+  assert.deepEqual(decodeProbeResponse(encode('csi.v1.ProbeResponse', { ready: { value: false } })), { ready: false });
+  assert.deepEqual(decodeProbeResponse(encode('csi.v1.ProbeResponse', {})), { ready: undefined });
+  // A present but empty BoolValue is "false", not absent.
+  assert.deepEqual(decodeProbeResponse(Buffer.from([0x0a, 0x00])), { ready: false });
+});
+
+test('GetPluginInfoResponse: name, version, manifest; unknown fields skipped', () => {
+  const bytes = encode('csi.v1.GetPluginInfoResponse', { name: 'hostpath.csi.k8s.io', vendorVersion: 'v1.15.0', manifest: { a: '1', b: '2' } });
+  const unknownField = Buffer.from([0x50, 0x07]); // field 10, varint 7: a newer spec's field
+  const info = decodeGetPluginInfoResponse(Buffer.concat([bytes, unknownField]));
+  assert.equal(info.name, 'hostpath.csi.k8s.io');
+  assert.equal(info.vendorVersion, 'v1.15.0');
+  assert.deepEqual([...info.manifest], [['a', '1'], ['b', '2']]);
+});
+
+test('truncated bytes throw instead of returning a wrong answer', () => {
+  assert.throws(() => decodeProbeResponse(Buffer.from([0x0a, 0x05, 0x08])));
+});
