@@ -20,22 +20,30 @@ export class FakeDriver {
   readonly events: LineCollector;
   readonly exited: Promise<number | null>;
 
-  private constructor(
-    readonly process: ChildProcess,
-    readonly socketPath: string,
-  ) {
+  /** The socket path or "host:port" the driver listens on. */
+  address = '';
+
+  private constructor(readonly process: ChildProcess) {
     this.events = new LineCollector(process.stdout!);
     this.exited = new Promise((resolve) => process.once('exit', (code) => resolve(code)));
   }
 
   /** Starts a driver on `socketPath` with extra flags (e.g. ['--ready', 'false']); stopped after the test. */
-  static async start(t: TestContext, socketPath: string, args: readonly string[] = []): Promise<FakeDriver> {
-    const child = spawn(process.execPath, [DRIVER_SCRIPT, '--socket', socketPath, ...args], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    const driver = new FakeDriver(child, socketPath);
+  static start(t: TestContext, socketPath: string, args: readonly string[] = []): Promise<FakeDriver> {
+    return FakeDriver.launch(t, ['--socket', socketPath, ...args]);
+  }
+
+  /** Starts a driver on a free TCP port of 127.0.0.1; `address` is its "127.0.0.1:port". */
+  static startTcp(t: TestContext, args: readonly string[] = []): Promise<FakeDriver> {
+    return FakeDriver.launch(t, ['--tcp', '127.0.0.1:0', ...args]);
+  }
+
+  private static async launch(t: TestContext, args: readonly string[]): Promise<FakeDriver> {
+    const child = spawn(process.execPath, [DRIVER_SCRIPT, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const driver = new FakeDriver(child);
     t.after(() => driver.kill('SIGKILL'));
-    await driver.events.waitForLine(/"event":"listening"/, START_TIMEOUT_MS);
+    const listening = await driver.events.waitForLine(/"event":"listening"/, START_TIMEOUT_MS);
+    driver.address = (JSON.parse(listening) as { address: string }).address;
     return driver;
   }
 

@@ -18,7 +18,7 @@ export class LineCollector {
   }
 
   get text(): string {
-    return this.lines.join('\n') + (this.partial === '' ? '' : `\n${this.partial}`);
+    return this.lines.map((line) => `${line}\n`).join('') + this.partial;
   }
 
   /** Resolves with the first line (from index `from`) matching `pattern`; rejects after `timeoutMs` saying what it waited for. */

@@ -43,12 +43,15 @@ export class Sidecar {
 
   async waitUntilServing(timeoutMs: number): Promise<void> {
     const line = await Promise.race([
-      this.stderr.waitForLine(/"ServeMux listening"/, timeoutMs),
+      // Info lines go to stdout with --log-*-split-stream.
+      Promise.any([this.stderr, this.stdout].map((stream) => stream.waitForLine(/"ServeMux listening"/, timeoutMs))).catch(() => {
+        throw new Error(`sidecar did not log "ServeMux listening" within ${timeoutMs} ms; stderr:\n${this.stderr.text}`);
+      }),
       this.exited.then((exit) => {
         throw new Error(`sidecar exited (${JSON.stringify(exit)}) before serving:\n${this.stderr.text}`);
       }),
     ]);
-    const address = /address="([^"]+)"/.exec(line)![1];
+    const address = /address[=":]+([^"]+)"/.exec(line)![1];
     this.baseUrl = `http://${address}`;
   }
 
