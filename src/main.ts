@@ -1,7 +1,8 @@
 // Wiring only: flags -> logger -> CSI connection -> driver name -> HTTP.
 //
 // Start-up order (as upstream): the driver's name is learnt before /healthz is
-// served, waiting for the driver without a time limit. Exit codes: 0 after
+// served, waiting for the driver without a time limit; the separate metrics
+// listener (--metrics-address) opens before the health listener. Exit codes: 0 after
 // -h/--help or a clean shutdown, 1 for a flag conflict, a driver that answers
 // GetPluginInfo with an error or an empty name, or a listen failure, 2 for a
 // bad flag (usage on stderr).
@@ -10,8 +11,10 @@ import { FlagError, OptionsConflictError, parseSidecarOptions, createSidecarFlag
 import { CsiConnection } from './csi/connection';
 import { discoverDriverName } from './csi/driver-discovery';
 import { createHealthzHandler, SharedHealthCheck } from './http/healthz';
+import { createMetricsHandler } from './http/metrics-endpoint';
 import { HttpListener, RouteHandler } from './http/server';
 import { Logger } from './log/logger';
+import type { SidecarMetrics } from './metrics/sidecar-metrics';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -35,6 +38,23 @@ function parseOptionsOrExit(argv: readonly string[]): SidecarOptions {
   }
 }
 
+/** prom-client is loaded only when metrics are served: most pods never scrape the sidecar. */
+async function createMetricsIfServed(options: SidecarOptions): Promise<SidecarMetrics | undefined> {
+  if (!options.metricsOnHealthListener && !options.metricsListen) return undefined;
+  const { SidecarMetrics } = await import('./metrics/sidecar-metrics');
+  return new SidecarMetrics();
+}
+
+async function listenOrExit(listener: HttpListener, logger: Logger, message: string): Promise<void> {
+  try {
+    const boundAddress = await listener.listen();
+    logger.info(message, { address: boundAddress });
+  } catch (err) {
+    logger.error(err, 'Failed to start http server');
+    process.exit(EXIT_FAILURE);
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptionsOrExit(process.argv.slice(2));
   const logger = new Logger({
@@ -43,8 +63,9 @@ async function main(): Promise<void> {
     infoStream: options.splitStream ? process.stdout : process.stderr,
   });
   for (const notice of options.notices) logger.warning(notice);
+  const metrics = await createMetricsIfServed(options);
 
-  const connection = new CsiConnection(options.csiAddress, logger);
+  const connection = new CsiConnection(options.csiAddress, logger, metrics);
   logger.info('Calling CSI driver to discover driver name', { address: options.csiAddress.display });
   let driverName: string;
   try {
@@ -54,22 +75,26 @@ async function main(): Promise<void> {
     process.exit(EXIT_FAILURE);
   }
   logger.info('CSI driver name', { driver: driverName });
+  metrics?.driverNameKnown(driverName);
 
-  const check = new SharedHealthCheck(connection, driverName, options.probeTimeoutMs, logger);
-  const routes = new Map<string, RouteHandler>([['/healthz', createHealthzHandler(check)]]);
-  const listener = new HttpListener(options.healthListen, routes, options.metricsOnHealthListener ? '--http-endpoint' : '--health-port');
-  try {
-    const boundAddress = await listener.listen();
-    logger.info('ServeMux listening', { address: boundAddress });
-  } catch (err) {
-    logger.error(err, 'Failed to start http server');
-    process.exit(EXIT_FAILURE);
+  const check = new SharedHealthCheck(connection, driverName, options.probeTimeoutMs, logger, metrics);
+  const healthRoutes = new Map<string, RouteHandler>([['/healthz', createHealthzHandler(check, metrics)]]);
+  const listeners: HttpListener[] = [];
+  if (metrics && options.metricsListen) {
+    const metricsRoutes = new Map([[options.metricsPath, createMetricsHandler(metrics)]]);
+    const metricsListener = new HttpListener(options.metricsListen, metricsRoutes, '--metrics-address');
+    await listenOrExit(metricsListener, logger, 'Separate metrics ServeMux listening');
+    listeners.push(metricsListener);
   }
+  if (metrics && options.metricsOnHealthListener) healthRoutes.set(options.metricsPath, createMetricsHandler(metrics));
+  const healthListener = new HttpListener(options.healthListen, healthRoutes, options.metricsOnHealthListener ? '--http-endpoint' : '--health-port');
+  await listenOrExit(healthListener, logger, 'ServeMux listening');
+  listeners.push(healthListener);
 
   const shutdown = (signal: string) => {
     logger.info('Shutting down', { signal });
     connection.close();
-    void listener.close().then(() => process.exit(EXIT_OK));
+    void Promise.all(listeners.map((listener) => listener.close())).then(() => process.exit(EXIT_OK));
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

@@ -116,6 +116,10 @@ function toOptions(parsed: ParsedFlags): SidecarOptions {
     throw new OptionsConflictError('Only one of `--metrics-address` and `--http-endpoint` can be explicitly set');
   }
 
+  if (httpEndpoint !== '' && get<string>('metrics-path') === '/healthz') {
+    throw new OptionsConflictError('`--metrics-path` cannot be /healthz when metrics share the `--http-endpoint` listener');
+  }
+
   const notices: string[] = [];
   for (const retired of RETIRED_FLAGS) {
     if (parsed.explicitlySet.has(retired.name)) {

@@ -14,6 +14,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { formatGoDuration } from '../cli/duration';
 import { Logger } from '../log/logger';
+import { MetricsRecorder, NON_GRPC_STATUS } from '../metrics/recorder';
 import { CsiAddress } from './address';
 import { CsiCallError } from './csi-call-error';
 import { STATUS_DEADLINE_EXCEEDED, STATUS_UNAVAILABLE } from './grpc-status';
@@ -50,25 +51,18 @@ export interface UnaryCallOptions {
   readonly waitForReady: boolean;
 }
 
-export type ConnectionStateListener = (from: string, to: string) => void;
-
 export class CsiConnection {
   private readonly socketFile: SocketFile | undefined;
   /** Invariant: undefined, or a client whose channel is not SHUTDOWN. */
   private client: grpc.Client | undefined;
-  private readonly stateListeners: ConnectionStateListener[] = [];
   private closed = false;
 
   constructor(
     readonly address: CsiAddress,
     private readonly logger: Logger,
+    private readonly metrics: MetricsRecorder | undefined,
   ) {
     this.socketFile = address.socketPath === undefined ? undefined : new SocketFile(address.socketPath);
-  }
-
-  /** Called on every channel state transition ("IDLE" -> "CONNECTING", ...). */
-  onStateChange(listener: ConnectionStateListener): void {
-    this.stateListeners.push(listener);
   }
 
   /** The current channel state's name, "IDLE" when there is no channel. */
@@ -76,13 +70,29 @@ export class CsiConnection {
     return this.client ? STATE_NAMES[this.client.getChannel().getConnectivityState(false)] : 'IDLE';
   }
 
-  /** Calls a unary method with an already-encoded request; resolves with the raw response bytes. */
-  unaryCall(method: string, request: Buffer, options: UnaryCallOptions): Promise<Buffer> {
-    if (this.closed) return Promise.reject(new CsiCallError(STATUS_UNAVAILABLE, 'the connection to the CSI driver was closed'));
+  /**
+   * Calls a unary method with an already-encoded request; resolves with the raw
+   * response bytes, rejects with CsiCallError. Every call is timed for metrics,
+   * including one refused before gRPC because the socket file is gone.
+   */
+  async unaryCall(method: string, request: Buffer, options: UnaryCallOptions): Promise<Buffer> {
+    const startedAt = performance.now();
+    try {
+      const response = await this.callOverChannel(method, request, options, startedAt);
+      this.metrics?.csiCallCompleted(method, 'OK', (performance.now() - startedAt) / 1000);
+      return response;
+    } catch (err) {
+      const statusName = err instanceof CsiCallError && err.reachedGrpc ? err.codeName : NON_GRPC_STATUS;
+      this.metrics?.csiCallCompleted(method, statusName, (performance.now() - startedAt) / 1000);
+      throw err;
+    }
+  }
+
+  private callOverChannel(method: string, request: Buffer, options: UnaryCallOptions, startedAt: number): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new CsiCallError(STATUS_UNAVAILABLE, 'the connection to the CSI driver was closed', { reachedGrpc: false }));
     const socketProblem = this.checkSocketFile();
     if (socketProblem) return Promise.reject(socketProblem);
     const client = this.currentClient();
-    const startedAt = performance.now();
     const callOptions: grpc.CallOptions = {
       deadline: options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs,
     };
@@ -122,10 +132,10 @@ export class CsiConnection {
       case 'missing':
         // The old connection may still reach a driver whose socket was deleted (#68): drop it.
         this.dropClient();
-        return new CsiCallError(STATUS_UNAVAILABLE, this.connectFailureText(fileState.errno));
+        return new CsiCallError(STATUS_UNAVAILABLE, this.connectFailureText(fileState.errno), { reachedGrpc: false });
       case 'not-a-socket':
         this.dropClient();
-        return new CsiCallError(STATUS_UNAVAILABLE, this.connectFailureText('ENOTSOCK'));
+        return new CsiCallError(STATUS_UNAVAILABLE, this.connectFailureText('ENOTSOCK'), { reachedGrpc: false });
     }
   }
 
@@ -164,7 +174,7 @@ export class CsiConnection {
       if (known === grpc.connectivityState.READY && !this.closed) {
         this.logger.warning('Lost connection to CSI driver', { address: this.address.display });
       }
-      for (const listener of this.stateListeners) listener(from, to);
+      this.metrics?.connectionStateChanged(from, to);
       if (now !== grpc.connectivityState.SHUTDOWN) this.watchState(client, now);
     });
   }

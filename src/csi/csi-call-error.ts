@@ -12,10 +12,17 @@ export class CsiCallError extends Error {
     readonly grpcCode: number,
     /** The status description: the driver's own text, or ours for local failures. */
     readonly description: string,
-    options?: { cause?: unknown },
+    options: { cause?: unknown; reachedGrpc?: boolean } = {},
   ) {
-    super(`rpc error: code = ${grpcCodeName(grpcCode)} desc = ${description}`, options);
+    super(`rpc error: code = ${grpcCodeName(grpcCode)} desc = ${description}`, { cause: options.cause });
+    this.reachedGrpc = options.reachedGrpc ?? true;
   }
+
+  /**
+   * False when the call was refused before gRPC was asked (the socket file is
+   * gone): the status is what gRPC would have said, but none was received.
+   */
+  readonly reachedGrpc: boolean;
 
   get codeName(): string {
     return grpcCodeName(this.grpcCode);

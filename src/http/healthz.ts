@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CsiConnection } from '../csi/connection';
 import { probe } from '../csi/identity';
 import { Logger } from '../log/logger';
+import { MetricsRecorder } from '../metrics/recorder';
 import { sendText } from './respond';
 
 export const NOT_READY_BODY = 'driver responded but is not ready';
@@ -30,15 +31,20 @@ export class SharedHealthCheck {
     private readonly driverName: string,
     private readonly probeTimeoutMs: number,
     private readonly logger: Logger,
+    private readonly metrics: MetricsRecorder | undefined,
   ) {}
 
   /** Runs a check, or joins the one already running. Never rejects. */
   run(): Promise<CheckOutcome> {
-    if (!this.inFlight) {
-      this.inFlight = this.probeOnce().finally(() => {
-        this.inFlight = undefined;
-      });
+    if (this.inFlight) {
+      this.metrics?.checkShared();
+      return this.inFlight;
     }
+    this.inFlight = this.probeOnce().then((outcome) => {
+      this.inFlight = undefined;
+      this.metrics?.checkCompleted(outcome.healthy);
+      return outcome;
+    });
     return this.inFlight;
   }
 
@@ -63,9 +69,11 @@ export class SharedHealthCheck {
   }
 }
 
-export function createHealthzHandler(check: SharedHealthCheck) {
+export function createHealthzHandler(check: SharedHealthCheck, metrics: MetricsRecorder | undefined) {
   return async (_request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const outcome = await check.run();
-    sendText(response, outcome.healthy ? 200 : 500, outcome.body);
+    const status = outcome.healthy ? 200 : 500;
+    sendText(response, status, outcome.body);
+    metrics?.healthzAnswered(status);
   };
 }

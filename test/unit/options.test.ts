@@ -36,6 +36,12 @@ test('cross-flag rules use upstream words', () => {
   });
 });
 
+test('metrics on the health listener cannot take the /healthz path', () => {
+  assert.throws(() => parseSidecarOptions(['--http-endpoint=:8080', '--metrics-path=/healthz']), {
+    message: '`--metrics-path` cannot be /healthz when metrics share the `--http-endpoint` listener',
+  });
+});
+
 test('--metrics-address gets a listener of its own', () => {
   const options = parseSidecarOptions(['--metrics-address=127.0.0.1:9001', '--health-port=9000']);
   assert.deepEqual(options.metricsListen, { host: '127.0.0.1', port: 9001 });

@@ -1,0 +1,21 @@
+// What the sidecar's parts tell the metrics. An interface, so that parts do
+// not load prom-client: without --http-endpoint or --metrics-address there
+// are no metrics, and the sidecar does not pay for them.
+
+/** grpc_status_code for a call that failed before any gRPC status (as upstream). */
+export const NON_GRPC_STATUS = 'unknown-non-grpc';
+
+export interface MetricsRecorder {
+  /** A CSI call finished: full method name, status name ("OK", "Unavailable", NON_GRPC_STATUS), seconds taken. */
+  csiCallCompleted(method: string, statusName: string, seconds: number): void;
+  /** The driver's name is known; later calls are labelled with it. */
+  driverNameKnown(name: string): void;
+  /** A check (one Probe) finished. */
+  checkCompleted(healthy: boolean): void;
+  /** A /healthz request joined the check already in flight instead of starting one. */
+  checkShared(): void;
+  /** A /healthz request was answered with this HTTP status. */
+  healthzAnswered(statusCode: number): void;
+  /** The gRPC channel moved from one state to another ("READY" -> "IDLE"). */
+  connectionStateChanged(from: string, to: string): void;
+}

@@ -1,0 +1,81 @@
+// Every series the sidecar exposes: upstream's histogram, prom-client's
+// process and Node.js metrics (process_start_time_seconds among them, as
+// upstream has it), and our own under the csi_livenessprobe_ prefix.
+// One registry of our own; nothing global.
+
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { CsiOperationsHistogram } from './csi-operations';
+import { MetricsRecorder } from './recorder';
+
+const PREFIX = 'csi_livenessprobe_';
+
+export class SidecarMetrics implements MetricsRecorder {
+  readonly registry = new Registry();
+  private readonly operations = new CsiOperationsHistogram(this.registry);
+  private readonly lastCheckSuccess = new Gauge({
+    name: `${PREFIX}last_check_success`,
+    help: 'Result of the last /healthz check: 1 healthy, 0 failed (0 until a check has run).',
+    registers: [this.registry],
+  });
+  private readonly lastSuccessTime = new Gauge({
+    name: `${PREFIX}last_success_timestamp_seconds`,
+    help: 'Unix time of the last healthy check (0 until one succeeds).',
+    registers: [this.registry],
+  });
+  private readonly healthzRequests = new Counter({
+    name: `${PREFIX}healthz_requests_total`,
+    help: '/healthz requests answered, by HTTP status code.',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+  private readonly sharedChecks = new Counter({
+    name: `${PREFIX}shared_checks_total`,
+    help: '/healthz requests that joined the Probe already in flight instead of starting another.',
+    registers: [this.registry],
+  });
+  private readonly connectionTransitions = new Counter({
+    name: `${PREFIX}connection_transitions_total`,
+    help: 'gRPC connection state changes to the CSI driver, by previous and new state; to="READY" counts (re)connections.',
+    labelNames: ['from', 'to'],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    // prom-client keeps these gauges under counter-style names for compatibility; promtool rejects
+    // them, and nodejs_active_handles / _requests / _resources carry the same counts.
+    for (const misnamed of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(misnamed);
+    }
+  }
+
+  csiCallCompleted(method: string, statusName: string, seconds: number): void {
+    this.operations.observe(method, statusName, seconds);
+  }
+
+  driverNameKnown(name: string): void {
+    this.operations.setDriverName(name);
+  }
+
+  checkCompleted(healthy: boolean): void {
+    this.lastCheckSuccess.set(healthy ? 1 : 0);
+    if (healthy) this.lastSuccessTime.set(Date.now() / 1000);
+  }
+
+  checkShared(): void {
+    this.sharedChecks.inc();
+  }
+
+  healthzAnswered(statusCode: number): void {
+    this.healthzRequests.inc({ code: String(statusCode) });
+  }
+
+  connectionStateChanged(from: string, to: string): void {
+    this.connectionTransitions.inc({ from, to });
+  }
+
+  /** The text exposition and its content type. Reads only in-memory values: no CSI call. */
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
