@@ -134,7 +134,7 @@ test('any method on exactly /healthz checks; other paths are 404', async (t) => 
   assert.equal(post.status, 200);
   assert.equal(post.body, 'ok');
   assert.equal((await sidecar.request('/healthz?verbose=0')).status, 200);
-  for (const other of ['/', '/healthz/', '/healthzz', '/metrics']) {
+  for (const other of ['/', '/healthz/', '/healthzz', '/favicon.ico']) {
     const result = await sidecar.request(other);
     assert.equal(result.status, 404, other);
     assert.equal(result.body, '404 page not found\n');

@@ -129,6 +129,15 @@ test('--metrics-address: its own listener serves metrics only; the health listen
   assert.equal((await sidecar.request('/metrics')).status, 404);
 });
 
+test('with neither --http-endpoint nor --metrics-address there are no metrics', async (t) => {
+  const socketPath = path.join(makeTempDir(t), 'csi.sock');
+  await FakeDriver.start(t, socketPath);
+  const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--health-port=0']);
+  await sidecar.waitUntilServing(15_000);
+  assert.equal((await sidecar.request('/healthz')).status, 200);
+  assert.equal((await sidecar.request('/metrics')).status, 404);
+});
+
 test('promtool accepts a real scrape', async (t) => {
   const { sidecar, scrape } = await startWithMetrics(t, ['--probe-error', 'UNAVAILABLE']);
   await sidecar.request();
