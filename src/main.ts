@@ -1,20 +1,21 @@
-// Wiring only: flags -> logger -> CSI connection -> driver name -> HTTP.
+// Wiring only: flags -> logger -> HTTP listeners -> CSI connection -> driver name.
 //
-// Start-up order (as upstream): the driver's name is learnt before /healthz is
-// served, waiting for the driver without a time limit; the separate metrics
-// listener (--metrics-address) opens before the health listener. Exit codes: 0 after
-// -h/--help or a clean shutdown, 1 for a flag conflict, a driver that answers
-// GetPluginInfo with an error or an empty name, or a listen failure, 2 for a
-// bad flag (usage on stderr).
+// Start-up order: listen first, so the kubelet gets an explanatory 500
+// ("waiting for CSI driver at ...") instead of "connection refused" while the
+// driver is late; then learn the driver's name, waiting for the driver without
+// a time limit (as upstream). Exit codes: 0 after -h/--help or a clean
+// shutdown, 1 for a flag conflict, a listen failure, or a driver that answers
+// GetPluginInfo with an error or an empty name, 2 for a bad flag (usage on stderr).
 
 import { FlagError, OptionsConflictError, parseSidecarOptions, createSidecarFlagSet, SidecarOptions } from './cli/options';
 import { CsiConnection } from './csi/connection';
-import { discoverDriverName } from './csi/driver-discovery';
+import { DriverDiscovery } from './csi/driver-discovery';
 import { createHealthzHandler, SharedHealthCheck } from './http/healthz';
 import { createMetricsHandler } from './http/metrics-endpoint';
 import { HttpListener, RouteHandler } from './http/server';
 import { Logger } from './log/logger';
 import type { SidecarMetrics } from './metrics/sidecar-metrics';
+import { installGracefulShutdown } from './shutdown';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -66,38 +67,39 @@ async function main(): Promise<void> {
   const metrics = await createMetricsIfServed(options);
 
   const connection = new CsiConnection(options.csiAddress, logger, metrics);
+  const discovery = new DriverDiscovery(connection, options.probeTimeoutMs, logger);
+  const check = new SharedHealthCheck(connection, discovery, options.probeTimeoutMs, logger, metrics);
+  const listeners: HttpListener[] = [];
+  installGracefulShutdown({
+    logger,
+    listeners: () => listeners,
+    check,
+    connection,
+    probeTimeoutMs: options.probeTimeoutMs,
+    exit: (code) => process.exit(code),
+  });
+
+  const healthRoutes = new Map<string, RouteHandler>([['/healthz', createHealthzHandler({ check, discovery, connection, metrics })]]);
+  if (metrics && options.metricsListen) {
+    const metricsRoutes = new Map([[options.metricsPath, createMetricsHandler(metrics)]]);
+    const metricsListener = new HttpListener(options.metricsListen, metricsRoutes, '--metrics-address');
+    listeners.push(metricsListener);
+    await listenOrExit(metricsListener, logger, 'Separate metrics ServeMux listening');
+  }
+  if (metrics && options.metricsOnHealthListener) healthRoutes.set(options.metricsPath, createMetricsHandler(metrics));
+  const healthListener = new HttpListener(options.healthListen, healthRoutes, options.metricsOnHealthListener ? '--http-endpoint' : '--health-port');
+  listeners.push(healthListener);
+  await listenOrExit(healthListener, logger, 'ServeMux listening');
+
   logger.info('Calling CSI driver to discover driver name', { address: options.csiAddress.display });
-  let driverName: string;
   try {
-    driverName = await discoverDriverName(connection, logger);
+    const driverName = await discovery.run();
+    logger.info('CSI driver name', { driver: driverName });
+    metrics?.driverNameKnown(driverName);
   } catch (err) {
     logger.error(err, 'Failed to get CSI driver name');
     process.exit(EXIT_FAILURE);
   }
-  logger.info('CSI driver name', { driver: driverName });
-  metrics?.driverNameKnown(driverName);
-
-  const check = new SharedHealthCheck(connection, driverName, options.probeTimeoutMs, logger, metrics);
-  const healthRoutes = new Map<string, RouteHandler>([['/healthz', createHealthzHandler(check, metrics)]]);
-  const listeners: HttpListener[] = [];
-  if (metrics && options.metricsListen) {
-    const metricsRoutes = new Map([[options.metricsPath, createMetricsHandler(metrics)]]);
-    const metricsListener = new HttpListener(options.metricsListen, metricsRoutes, '--metrics-address');
-    await listenOrExit(metricsListener, logger, 'Separate metrics ServeMux listening');
-    listeners.push(metricsListener);
-  }
-  if (metrics && options.metricsOnHealthListener) healthRoutes.set(options.metricsPath, createMetricsHandler(metrics));
-  const healthListener = new HttpListener(options.healthListen, healthRoutes, options.metricsOnHealthListener ? '--http-endpoint' : '--health-port');
-  await listenOrExit(healthListener, logger, 'ServeMux listening');
-  listeners.push(healthListener);
-
-  const shutdown = (signal: string) => {
-    logger.info('Shutting down', { signal });
-    connection.close();
-    void Promise.all(listeners.map((listener) => listener.close())).then(() => process.exit(EXIT_OK));
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
 void main();

@@ -8,8 +8,8 @@
 // - A channel in TRANSIENT_FAILURE is replaced before the next call, so a
 //   check always reflects a fresh connection attempt instead of waiting out
 //   grpc-js's reconnect backoff (a restarted driver is seen at once).
-// - Calls never wait for a connection (waitForReady off) except at start-up,
-//   so a dead driver fails a check in milliseconds with the real cause.
+// - Calls never wait for a connection (waitForReady off), so a dead driver
+//   fails a check in milliseconds with the real cause.
 
 import * as grpc from '@grpc/grpc-js';
 import { formatGoDuration } from '../cli/duration';
@@ -21,7 +21,7 @@ import { STATUS_DEADLINE_EXCEEDED, STATUS_UNAVAILABLE } from './grpc-status';
 import { SocketFile } from './socket-file';
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
-  // Retry connecting every second at most while waiting for a late driver (as upstream).
+  // Reconnect backoff stays short (upstream: 1 s at most); a failed channel is replaced before the next call anyway.
   'grpc.initial_reconnect_backoff_ms': 100,
   'grpc.max_reconnect_backoff_ms': 1000,
   // Channelz keeps per-call traces in memory; a sidecar has no use for them.
@@ -45,10 +45,8 @@ const CONNECT_ERROR_HINTS: Record<string, string> = {
 };
 
 export interface UnaryCallOptions {
-  /** Deadline for the call; undefined waits without limit (start-up only). */
-  readonly timeoutMs: number | undefined;
-  /** Wait for a connection instead of failing at once when there is none. */
-  readonly waitForReady: boolean;
+  /** Deadline for the call. */
+  readonly timeoutMs: number;
 }
 
 export class CsiConnection {
@@ -56,6 +54,8 @@ export class CsiConnection {
   /** Invariant: undefined, or a client whose channel is not SHUTDOWN. */
   private client: grpc.Client | undefined;
   private closed = false;
+  /** Calls not yet answered, so that close() can cancel them. */
+  private readonly callsInFlight = new Set<grpc.ClientUnaryCall>();
 
   constructor(
     readonly address: CsiAddress,
@@ -93,28 +93,29 @@ export class CsiConnection {
     const socketProblem = this.checkSocketFile();
     if (socketProblem) return Promise.reject(socketProblem);
     const client = this.currentClient();
-    const callOptions: grpc.CallOptions = {
-      deadline: options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs,
-    };
+    const callOptions: grpc.CallOptions = { deadline: Date.now() + options.timeoutMs };
     return new Promise((resolve, reject) => {
-      client.makeUnaryRequest(
+      const call = client.makeUnaryRequest(
         method,
         (bytes: Buffer) => bytes,
         (bytes: Buffer) => bytes,
         request,
-        new grpc.Metadata({ waitForReady: options.waitForReady }),
+        new grpc.Metadata(),
         callOptions,
         (err, response) => {
+          this.callsInFlight.delete(call);
           if (err) reject(this.describeFailure(method, err, options.timeoutMs, performance.now() - startedAt));
           else resolve(response ?? Buffer.alloc(0));
         },
       );
+      this.callsInFlight.add(call);
     });
   }
 
-  /** Drops the channel; later calls fail. */
+  /** Cancels calls in flight (they fail with Canceled) and drops the channel; later calls fail. */
   close(): void {
     this.closed = true;
+    for (const call of this.callsInFlight) call.cancel();
     this.dropClient();
   }
 
@@ -180,10 +181,13 @@ export class CsiConnection {
   }
 
   /** Turns a grpc-js failure into grpc-go's wording, keeping the driver's own text when it sent one. */
-  private describeFailure(method: string, err: grpc.ServiceError, timeoutMs: number | undefined, elapsedMs: number): CsiCallError {
+  private describeFailure(method: string, err: grpc.ServiceError, timeoutMs: number, elapsedMs: number): CsiCallError {
     const details = err.details ?? err.message;
     const shortMethod = method.slice(method.lastIndexOf('/') + 1);
-    if (err.code === STATUS_DEADLINE_EXCEEDED && timeoutMs !== undefined && elapsedMs >= timeoutMs && /^Deadline exceeded/.test(details)) {
+    if (err.code === grpc.status.CANCELLED && this.closed) {
+      return new CsiCallError(err.code, `${shortMethod} cancelled: the sidecar is shutting down`, { cause: err });
+    }
+    if (err.code === STATUS_DEADLINE_EXCEEDED && elapsedMs >= timeoutMs && /^Deadline exceeded/.test(details)) {
       return new CsiCallError(err.code, `context deadline exceeded (${shortMethod} did not answer within ${formatGoDuration(timeoutMs)})`, { cause: err });
     }
     if (err.code === STATUS_UNAVAILABLE) {

@@ -15,11 +15,11 @@ export class DriverNameError extends Error {
 }
 
 /**
- * GetPluginInfo, waiting for the driver as long as it takes (start-up).
- * Throws DriverNameError when the driver answers with an empty name.
+ * GetPluginInfo once within `timeoutMs`. Throws DriverNameError when the
+ * driver answers with an empty name, CsiCallError when the call fails.
  */
-export async function getPluginInfo(connection: CsiConnection): Promise<PluginInfo> {
-  const response = await connection.unaryCall(GET_PLUGIN_INFO_METHOD, EMPTY_REQUEST, { timeoutMs: undefined, waitForReady: true });
+export async function getPluginInfo(connection: CsiConnection, timeoutMs: number): Promise<PluginInfo> {
+  const response = await connection.unaryCall(GET_PLUGIN_INFO_METHOD, EMPTY_REQUEST, { timeoutMs });
   const info = decodeGetPluginInfoResponse(response);
   if (info.name === '') throw new DriverNameError('driver name is empty');
   return info;
@@ -31,6 +31,6 @@ export async function getPluginInfo(connection: CsiConnection): Promise<PluginIn
  * ProbeResponse.ready). Rejects with CsiCallError.
  */
 export async function probe(connection: CsiConnection, timeoutMs: number): Promise<boolean> {
-  const response = await connection.unaryCall(PROBE_METHOD, EMPTY_REQUEST, { timeoutMs, waitForReady: false });
+  const response = await connection.unaryCall(PROBE_METHOD, EMPTY_REQUEST, { timeoutMs });
   return decodeProbeResponse(response).ready ?? true;
 }

@@ -1,14 +1,16 @@
 // /healthz: one CSI Probe shared by every request that arrives while it runs,
-// turned into upstream's status codes and bodies.
+// turned into upstream's status codes and bodies; /healthz?verbose adds a report.
 //
 // Sharing is what keeps a slow driver from piling up calls: upstream starts a
 // Probe per request, so frequent probes against a slow driver stack up.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CsiConnection } from '../csi/connection';
+import { DriverDiscovery } from '../csi/driver-discovery';
 import { probe } from '../csi/identity';
 import { Logger } from '../log/logger';
 import { MetricsRecorder } from '../metrics/recorder';
+import { formatHealthReport } from './healthz-report';
 import { sendText } from './respond';
 
 export const NOT_READY_BODY = 'driver responded but is not ready';
@@ -17,18 +19,20 @@ export interface CheckOutcome {
   readonly healthy: boolean;
   /** The /healthz body: "ok", the not-ready text, or the error text. */
   readonly body: string;
-  /** Why the check failed, when it failed with an error. */
-  readonly error: Error | undefined;
   readonly durationMs: number;
+  /** When the check finished (ms since the epoch). */
+  readonly finishedAt: number;
 }
 
 export class SharedHealthCheck {
   /** Invariant: set while a Probe is outstanding, and only then. */
   private inFlight: Promise<CheckOutcome> | undefined;
+  /** The last finished check, for /healthz?verbose. */
+  lastOutcome: CheckOutcome | undefined;
 
   constructor(
     private readonly connection: CsiConnection,
-    private readonly driverName: string,
+    private readonly discovery: DriverDiscovery,
     private readonly probeTimeoutMs: number,
     private readonly logger: Logger,
     private readonly metrics: MetricsRecorder | undefined,
@@ -42,38 +46,79 @@ export class SharedHealthCheck {
     }
     this.inFlight = this.probeOnce().then((outcome) => {
       this.inFlight = undefined;
+      this.lastOutcome = outcome;
       this.metrics?.checkCompleted(outcome.healthy);
       return outcome;
     });
     return this.inFlight;
   }
 
+  /** Resolves when the check in flight (if any) has finished. */
+  async settled(): Promise<void> {
+    await this.inFlight;
+  }
+
   private async probeOnce(): Promise<CheckOutcome> {
     const startedAt = performance.now();
-    this.logger.infoAt(5, 'Sending probe request to CSI driver', { driver: this.driverName });
-    const elapsed = () => performance.now() - startedAt;
+    const outcome = (healthy: boolean, body: string): CheckOutcome => ({
+      healthy,
+      body,
+      durationMs: performance.now() - startedAt,
+      finishedAt: Date.now(),
+    });
+    this.logger.infoAt(5, 'Sending probe request to CSI driver', { driver: this.discovery.driverName });
     try {
       const ready = await probe(this.connection, this.probeTimeoutMs);
       if (!ready) {
         this.logger.error(undefined, 'Driver responded but is not ready');
-        return { healthy: false, body: NOT_READY_BODY, error: undefined, durationMs: elapsed() };
+        return outcome(false, NOT_READY_BODY);
       }
       this.logger.infoAt(5, 'Health check succeeded');
-      return { healthy: true, body: 'ok', error: undefined, durationMs: elapsed() };
+      return outcome(true, 'ok');
     } catch (err) {
       // A misbehaving driver is data, not a crash: every failure becomes a 500 with its reason.
-      const error = err instanceof Error ? err : new Error(String(err));
-      this.logger.error(error, 'Health check failed');
-      return { healthy: false, body: error.message, error, durationMs: elapsed() };
+      const message = err instanceof Error ? err.message : String(err);
+      this.logger.error(message, 'Health check failed');
+      return outcome(false, message);
     }
   }
 }
 
-export function createHealthzHandler(check: SharedHealthCheck, metrics: MetricsRecorder | undefined) {
-  return async (_request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const outcome = await check.run();
-    const status = outcome.healthy ? 200 : 500;
-    sendText(response, status, outcome.body);
+export interface HealthzDependencies {
+  readonly check: SharedHealthCheck;
+  readonly discovery: DriverDiscovery;
+  readonly connection: CsiConnection;
+  readonly metrics: MetricsRecorder | undefined;
+}
+
+/** Monitoring systems and proxies must never serve a stale health answer. */
+const NO_STORE = { 'Cache-Control': 'no-store' };
+
+export function createHealthzHandler({ check, discovery, connection, metrics }: HealthzDependencies) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    let healthy = false;
+    let body: string;
+    if (discovery.driverName === undefined) {
+      // Serving from the start: say what is awaited instead of refusing the connection.
+      body = discovery.waitingReason();
+    } else {
+      const outcome = await check.run();
+      healthy = outcome.healthy;
+      body = outcome.body;
+    }
+    const status = healthy ? 200 : 500;
+    if (wantsVerbose(request.url)) {
+      body = formatHealthReport({ healthy, body, discovery, connection, lastOutcome: check.lastOutcome });
+    }
+    sendText(response, status, body, NO_STORE);
     metrics?.healthzAnswered(status);
   };
+}
+
+/** "?verbose", "?verbose=1", "?verbose=true" (as the Kubernetes API server's /healthz). */
+function wantsVerbose(url: string | undefined): boolean {
+  const queryStart = url?.indexOf('?') ?? -1;
+  if (queryStart < 0) return false;
+  const verbose = new URLSearchParams(url!.slice(queryStart + 1)).get('verbose');
+  return verbose !== null && verbose !== '0' && verbose !== 'false';
 }

@@ -114,14 +114,15 @@ test('slow but alive driver gets the whole timeout', async (t) => {
   assert.ok(result.elapsedMs >= 700, `answered after ${result.elapsedMs} ms`);
 });
 
-test('start-up with no driver: waits, logs, and serves once the driver appears', async (t) => {
+test('start-up with no driver: stays up, logs "Still connecting" every 10 s, serves once the driver appears', async (t) => {
   const dir = makeTempDir(t);
   const socketPath = path.join(dir, 'csi.sock');
   const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0']);
+  await sidecar.waitUntilServing(15_000);
   await sidecar.stderr.waitForLine(new RegExp(`^W.*\\] "Still connecting to unix://${socketPath}"$`), 15_000);
   assert.equal(sidecar.process.exitCode, null, 'still running');
   await FakeDriver.start(t, socketPath);
-  await sidecar.waitUntilServing(10_000);
+  await sidecar.waitForLog(/"CSI driver name"/, 10_000);
   assert.equal((await sidecar.request()).status, 200);
 });
 

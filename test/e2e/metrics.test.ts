@@ -121,6 +121,7 @@ test('--metrics-address: its own listener serves metrics only; the health listen
   await FakeDriver.start(t, socketPath);
   const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--health-port=0', '--metrics-address=127.0.0.1:0']);
   await sidecar.waitUntilServing(15_000);
+  await sidecar.waitForLog(/"CSI driver name"/, 15_000);
   const metricsLine = await sidecar.stderr.waitForLine(/"Separate metrics ServeMux listening"/, 1_000);
   const metricsUrl = `http://${/address="([^"]+)"/.exec(metricsLine)![1]}`;
   assert.equal((await httpRequest(`${metricsUrl}/metrics`)).status, 200);
@@ -134,6 +135,7 @@ test('with neither --http-endpoint nor --metrics-address there are no metrics', 
   await FakeDriver.start(t, socketPath);
   const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--health-port=0']);
   await sidecar.waitUntilServing(15_000);
+  await sidecar.waitForLog(/"CSI driver name"/, 15_000);
   assert.equal((await sidecar.request('/healthz')).status, 200);
   assert.equal((await sidecar.request('/metrics')).status, 404);
 });

@@ -34,19 +34,24 @@ export class Sidecar {
     return sidecar;
   }
 
-  /** Spawns the sidecar on a free loopback port and waits until it serves. */
+  /** Spawns the sidecar on a free loopback port and waits until it serves and knows the driver. */
   static async start(t: TestContext, args: readonly string[], timeoutMs = 15_000): Promise<Sidecar> {
     const sidecar = Sidecar.spawn(t, ['--http-endpoint=127.0.0.1:0', ...args]);
     await sidecar.waitUntilServing(timeoutMs);
+    await sidecar.waitForLog(/"CSI driver name"/, timeoutMs);
     return sidecar;
+  }
+
+  /** Waits for a log line on stderr or stdout (info lines go to stdout with --log-*-split-stream). */
+  waitForLog(pattern: RegExp, timeoutMs: number): Promise<string> {
+    return Promise.any([this.stderr, this.stdout].map((stream) => stream.waitForLine(pattern, timeoutMs))).catch(() => {
+      throw new Error(`sidecar did not log ${pattern} within ${timeoutMs} ms; stderr:\n${this.stderr.text}`);
+    });
   }
 
   async waitUntilServing(timeoutMs: number): Promise<void> {
     const line = await Promise.race([
-      // Info lines go to stdout with --log-*-split-stream.
-      Promise.any([this.stderr, this.stdout].map((stream) => stream.waitForLine(/"ServeMux listening"/, timeoutMs))).catch(() => {
-        throw new Error(`sidecar did not log "ServeMux listening" within ${timeoutMs} ms; stderr:\n${this.stderr.text}`);
-      }),
+      this.waitForLog(/"ServeMux listening"/, timeoutMs),
       this.exited.then((exit) => {
         throw new Error(`sidecar exited (${JSON.stringify(exit)}) before serving:\n${this.stderr.text}`);
       }),
