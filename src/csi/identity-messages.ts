@@ -1,18 +1,12 @@
 // Wire codec for the two csi.v1 Identity calls the sidecar makes
 // (field numbers from proto/csi-identity.proto, i.e. the CSI specification).
-//
-// Decoded with protobufjs's minimal Reader instead of loading the .proto at
-// run time: the sidecar needs two small messages, and reflection-based loading
-// costs several megabytes of memory in every pod.
+// The test suite checks it against protobufjs reflection over that file.
 
-import { Reader } from 'protobufjs/minimal';
+import { WIRE_LENGTH_DELIMITED, WIRE_VARINT, WireReader } from './protobuf-reader';
 
 export const IDENTITY_SERVICE = '/csi.v1.Identity';
 export const GET_PLUGIN_INFO_METHOD = `${IDENTITY_SERVICE}/GetPluginInfo`;
 export const PROBE_METHOD = `${IDENTITY_SERVICE}/Probe`;
-
-const WIRE_TYPE_VARINT = 0;
-const WIRE_TYPE_LENGTH_DELIMITED = 2;
 
 /** Every Identity request is an empty message, which encodes to zero bytes. */
 export const EMPTY_REQUEST = Buffer.alloc(0);
@@ -28,58 +22,52 @@ export interface ProbeAnswer {
   readonly ready: boolean | undefined;
 }
 
-function decodeManifestEntry(reader: Reader, end: number): [string, string] {
+/** A map<string,string> entry: key = 1, value = 2. */
+function decodeManifestEntry(reader: WireReader): [string, string] {
   let key = '';
   let value = '';
-  while (reader.pos < end) {
-    const tag = reader.uint32();
-    if (tag >>> 3 === 1 && (tag & 7) === WIRE_TYPE_LENGTH_DELIMITED) key = reader.string();
-    else if (tag >>> 3 === 2 && (tag & 7) === WIRE_TYPE_LENGTH_DELIMITED) value = reader.string();
-    else reader.skipType(tag & 7);
+  while (!reader.done) {
+    const { field, wireType } = reader.tag();
+    if (field === 1 && wireType === WIRE_LENGTH_DELIMITED) key = reader.string();
+    else if (field === 2 && wireType === WIRE_LENGTH_DELIMITED) value = reader.string();
+    else reader.skip(wireType);
   }
   return [key, value];
 }
 
 export function decodeGetPluginInfoResponse(bytes: Buffer): PluginInfo {
-  const reader = Reader.create(bytes);
+  const reader = new WireReader(bytes);
   let name = '';
   let vendorVersion = '';
   const manifest = new Map<string, string>();
-  while (reader.pos < reader.len) {
-    const tag = reader.uint32();
-    const field = tag >>> 3;
-    const wireType = tag & 7;
-    if (field === 1 && wireType === WIRE_TYPE_LENGTH_DELIMITED) name = reader.string();
-    else if (field === 2 && wireType === WIRE_TYPE_LENGTH_DELIMITED) vendorVersion = reader.string();
-    else if (field === 3 && wireType === WIRE_TYPE_LENGTH_DELIMITED) {
-      const length = reader.uint32();
-      const [key, value] = decodeManifestEntry(reader, reader.pos + length);
-      manifest.set(key, value);
-    } else reader.skipType(wireType);
+  while (!reader.done) {
+    const { field, wireType } = reader.tag();
+    if (field === 1 && wireType === WIRE_LENGTH_DELIMITED) name = reader.string();
+    else if (field === 2 && wireType === WIRE_LENGTH_DELIMITED) vendorVersion = reader.string();
+    else if (field === 3 && wireType === WIRE_LENGTH_DELIMITED) manifest.set(...decodeManifestEntry(reader.embedded()));
+    else reader.skip(wireType);
   }
   return { name, vendorVersion, manifest };
 }
 
 /** google.protobuf.BoolValue: field 1, bool. An empty BoolValue is present and false. */
-function decodeBoolValue(reader: Reader, end: number): boolean {
+function decodeBoolValue(reader: WireReader): boolean {
   let value = false;
-  while (reader.pos < end) {
-    const tag = reader.uint32();
-    if (tag >>> 3 === 1 && (tag & 7) === WIRE_TYPE_VARINT) value = reader.bool();
-    else reader.skipType(tag & 7);
+  while (!reader.done) {
+    const { field, wireType } = reader.tag();
+    if (field === 1 && wireType === WIRE_VARINT) value = reader.bool();
+    else reader.skip(wireType);
   }
   return value;
 }
 
 export function decodeProbeResponse(bytes: Buffer): ProbeAnswer {
-  const reader = Reader.create(bytes);
+  const reader = new WireReader(bytes);
   let ready: boolean | undefined;
-  while (reader.pos < reader.len) {
-    const tag = reader.uint32();
-    if (tag >>> 3 === 1 && (tag & 7) === WIRE_TYPE_LENGTH_DELIMITED) {
-      const length = reader.uint32();
-      ready = decodeBoolValue(reader, reader.pos + length);
-    } else reader.skipType(tag & 7);
+  while (!reader.done) {
+    const { field, wireType } = reader.tag();
+    if (field === 1 && wireType === WIRE_LENGTH_DELIMITED) ready = decodeBoolValue(reader.embedded());
+    else reader.skip(wireType);
   }
   return { ready };
 }

@@ -6,7 +6,7 @@
 // on stdin (same keys as the flags, camelCase, e.g. {"ready":"false"}, {"exit":0}).
 // It reports on stdout, one JSON object a line:
 //   {"event":"listening","address":"..."}
-//   {"event":"call","method":"Probe","count":3}
+//   {"event":"call","method":"Probe","count":3}   (not with --quiet)
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -44,6 +44,8 @@ const { values: flags } = parseArgs({
     'probe-error-message': { type: 'string', default: 'driver failure injected by test' },
     'info-error': { type: 'string', default: '' },
     'hang-probe': { type: 'boolean', default: false },
+    // Benchmarks: no line per call (writing it would cost the driver more than answering).
+    quiet: { type: 'boolean', default: false },
   },
 });
 
@@ -65,6 +67,7 @@ function report(event: Record<string, unknown>): void {
 }
 
 function countCall(method: string): void {
+  if (flags.quiet) return;
   const count = (callCounts.get(method) ?? 0) + 1;
   callCounts.set(method, count);
   report({ event: 'call', method, count });

@@ -1,0 +1,86 @@
+// The processes a benchmark runs: the test CSI driver and a liveness-probe
+// command (ours, or any other given with {address} and {port} placeholders).
+
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+export const DRIVER_SCRIPT = path.join(ROOT, 'dist', 'test', 'driver', 'csi-test-driver.js');
+const OUR_BIN = path.join(ROOT, 'bin', 'csi-livenessprobe.js');
+/** The V8 options the sidecar runs with: those on the bin script's "#!/usr/bin/env -S node ..." line. */
+export const OUR_NODE_OPTIONS = fs.readFileSync(OUR_BIN, 'utf8').split('\n')[0].replace(/^#!\S*env -S node\s*/, '');
+export const OUR_COMMAND = `${process.execPath} ${OUR_NODE_OPTIONS} ${OUR_BIN} --csi-address={address} --http-endpoint=127.0.0.1:{port}`;
+
+export interface Running {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+function track(child: ChildProcess): Running {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    pid: child.pid!,
+    async stop(signal: NodeJS.Signals = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** Starts the test driver quietly on `socketPath`; resolves once it listens. */
+export async function startDriver(socketPath: string, extraArgs: readonly string[] = []): Promise<Running> {
+  const child = spawn(process.execPath, [DRIVER_SCRIPT, '--socket', socketPath, '--quiet', ...extraArgs], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`test driver exited with ${code} before listening`)));
+  });
+  return track(child);
+}
+
+/** Starts a probe command; `{address}` and `{port}` in the template are filled in. Its output is discarded. */
+export function startSubject(template: string, socketPath: string, port: number): Running {
+  const words = template.replace(/\{address\}/g, socketPath).replace(/\{port\}/g, String(port)).split(/\s+/).filter(Boolean);
+  const child = spawn(words[0], words.slice(1), { stdio: ['ignore', 'ignore', 'ignore'] });
+  return track(child);
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+/** GET on a kept-alive connection; resolves with the status, or 0 when the connection failed. */
+export function getStatus(url: string, agent: http.Agent = keepAlive): Promise<number> {
+  return new Promise((resolve) => {
+    const request = http.get(url, { agent }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.on('error', () => resolve(0));
+  });
+}
+
+/** Polls until `url` answers 200; resolves with the milliseconds it took. */
+export async function waitForHealthy(url: string, timeoutMs: number): Promise<number> {
+  const startedAt = performance.now();
+  const agent = new http.Agent({ keepAlive: false });
+  for (;;) {
+    if ((await getStatus(url, agent)) === 200) return performance.now() - startedAt;
+    if (performance.now() - startedAt > timeoutMs) throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

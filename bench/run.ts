@@ -1,0 +1,260 @@
+// `npm run bench`: speed, CPU and memory of the sidecar against the test CSI
+// driver, each a separate process, with a real HTTP load generator (autocannon).
+//
+//   npm run bench -- [--rounds 3] [--seconds 5] [--flood-seconds 30] [--kills 20]
+//                    [--vs '<command with {address} and {port}>'] [--json bench-results.json]
+//
+// With --vs, the other command is measured alternately with ours in the same
+// session and the ratios ours/theirs are printed.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runLoad } from './load';
+import { median, readProcStats } from './proc';
+import { freePort, getStatus, OUR_COMMAND, Running, startDriver, startSubject, waitForHealthy } from './processes';
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    'flood-seconds': { type: 'string', default: '30' },
+    kills: { type: 'string', default: '20' },
+    vs: { type: 'string' },
+    json: { type: 'string', default: 'bench-results.json' },
+  },
+});
+const ROUNDS = Number(args.rounds);
+const LOAD_SECONDS = Number(args.seconds);
+const FLOOD_SECONDS = Number(args['flood-seconds']);
+const KILLS = Number(args.kills);
+const IDLE_SETTLE_MS = 2_000;
+
+interface Subject {
+  readonly name: string;
+  readonly command: string;
+}
+
+interface RoundFigures {
+  startToFirst200Ms: number;
+  idleRssMiB: number;
+  rps1: number;
+  p50Ms1: number;
+  p99Ms1: number;
+  rps16: number;
+  p50Ms16: number;
+  p99Ms16: number;
+  sidecarCpuMsPerCheck: number;
+  driverCpuMsPerCheck: number;
+}
+
+interface SubjectFigures extends RoundFigures {
+  peakRssFloodMiB: number;
+  killToFailureMs: number;
+}
+
+const mib = (kib: number) => kib / 1024;
+
+interface Pair {
+  readonly socketPath: string;
+  /** Replaced when a measurement kills and restarts the driver. */
+  driver: Running;
+  readonly sidecar: Running;
+  readonly url: string;
+  readonly startToFirst200Ms: number;
+  stop(): Promise<void>;
+}
+
+/** One driver and one subject on a fresh socket and port. */
+async function startPair(subject: Subject): Promise<Pair> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lp-bench-'));
+  const socketPath = path.join(dir, 'csi.sock');
+  const driver = await startDriver(socketPath);
+  const port = await freePort();
+  const spawnedAt = performance.now();
+  const sidecar = startSubject(subject.command, socketPath, port);
+  const url = `http://127.0.0.1:${port}/healthz`;
+  await waitForHealthy(url, 30_000);
+  const pair: Pair = {
+    socketPath,
+    driver,
+    sidecar,
+    url,
+    startToFirst200Ms: performance.now() - spawnedAt,
+    async stop() {
+      await pair.sidecar.stop();
+      await pair.driver.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return pair;
+}
+
+async function measureRound(subject: Subject): Promise<RoundFigures> {
+  const pair = await startPair(subject);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
+    const idleRssMiB = mib(readProcStats(pair.sidecar.pid).rssKiB);
+
+    // One connection: every request is one Probe, so CPU per request is CPU per check.
+    const sidecarBefore = readProcStats(pair.sidecar.pid).cpuMs;
+    const driverBefore = readProcStats(pair.driver.pid).cpuMs;
+    const single = await runLoad(pair.url, 1, LOAD_SECONDS);
+    const sidecarCpuMsPerCheck = (readProcStats(pair.sidecar.pid).cpuMs - sidecarBefore) / single.requests;
+    const driverCpuMsPerCheck = (readProcStats(pair.driver.pid).cpuMs - driverBefore) / single.requests;
+
+    const sixteen = await runLoad(pair.url, 16, LOAD_SECONDS);
+    if (single.non2xx + sixteen.non2xx + single.errors + sixteen.errors > 0) {
+      throw new Error(`${subject.name}: failed requests under load (non-2xx ${single.non2xx + sixteen.non2xx}, errors ${single.errors + sixteen.errors})`);
+    }
+    return {
+      startToFirst200Ms: pair.startToFirst200Ms,
+      idleRssMiB,
+      rps1: single.requestsPerSecond,
+      p50Ms1: single.p50Ms,
+      p99Ms1: single.p99Ms,
+      rps16: sixteen.requestsPerSecond,
+      p50Ms16: sixteen.p50Ms,
+      p99Ms16: sixteen.p99Ms,
+      sidecarCpuMsPerCheck,
+      driverCpuMsPerCheck,
+    };
+  } finally {
+    await pair.stop();
+  }
+}
+
+/** Peak RSS (VmHWM) after a flood of 16 connections. */
+async function measureFlood(subject: Subject): Promise<number> {
+  const pair = await startPair(subject);
+  try {
+    await runLoad(pair.url, 16, FLOOD_SECONDS);
+    return mib(readProcStats(pair.sidecar.pid).peakRssKiB);
+  } finally {
+    await pair.stop();
+  }
+}
+
+/** Median time from SIGKILL of the driver to the first failing /healthz answer, over KILLS kills. */
+async function measureKillDetection(subject: Subject): Promise<number> {
+  const pair = await startPair(subject);
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < KILLS; i++) {
+      await waitForHealthy(pair.url, 30_000);
+      let killedAt = 0;
+      let failedAt = 0;
+      const poll = (async () => {
+        for (;;) {
+          const status = await getStatus(pair.url);
+          if (killedAt > 0 && status !== 200) {
+            failedAt = performance.now();
+            return;
+          }
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      killedAt = performance.now();
+      await pair.driver.stop('SIGKILL');
+      await poll;
+      samples.push(failedAt - killedAt);
+      pair.driver = await startDriver(pair.socketPath);
+    }
+    return median(samples);
+  } finally {
+    await pair.stop();
+  }
+}
+
+function medianOf<T>(rows: readonly T[], key: keyof T): number {
+  return median(rows.map((row) => row[key] as number));
+}
+
+async function measureAll(subjects: readonly Subject[]): Promise<Map<string, SubjectFigures>> {
+  const rounds = new Map<string, RoundFigures[]>(subjects.map((s) => [s.name, []]));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const subject of subjects) {
+      process.stderr.write(`round ${round}/${ROUNDS}: ${subject.name}\n`);
+      rounds.get(subject.name)!.push(await measureRound(subject));
+    }
+  }
+  const figures = new Map<string, SubjectFigures>();
+  for (const subject of subjects) {
+    process.stderr.write(`flood ${FLOOD_SECONDS}s and ${KILLS} kills: ${subject.name}\n`);
+    const rows = rounds.get(subject.name)!;
+    const keys = Object.keys(rows[0]) as (keyof RoundFigures)[];
+    const medians = Object.fromEntries(keys.map((key) => [key, medianOf(rows, key)])) as unknown as RoundFigures;
+    figures.set(subject.name, { ...medians, peakRssFloodMiB: await measureFlood(subject), killToFailureMs: await measureKillDetection(subject) });
+  }
+  return figures;
+}
+
+interface Target {
+  readonly key: keyof SubjectFigures;
+  readonly label: string;
+  readonly unit: string;
+  readonly limit?: number;
+  /** true: figure must be at most the limit; false: at least. */
+  readonly atMost?: boolean;
+}
+
+const TARGETS: readonly Target[] = [
+  { key: 'sidecarCpuMsPerCheck', label: 'sidecar CPU per check', unit: 'ms', limit: 0.2, atMost: true },
+  { key: 'driverCpuMsPerCheck', label: 'driver CPU per check', unit: 'ms' },
+  { key: 'rps1', label: 'requests/s, 1 connection', unit: '/s' },
+  { key: 'p50Ms1', label: 'p50, 1 connection', unit: 'ms' },
+  { key: 'p99Ms1', label: 'p99, 1 connection', unit: 'ms' },
+  { key: 'rps16', label: 'requests/s, 16 connections', unit: '/s', limit: 30_000, atMost: false },
+  { key: 'p50Ms16', label: 'p50, 16 connections', unit: 'ms' },
+  { key: 'p99Ms16', label: 'p99, 16 connections', unit: 'ms', limit: 3, atMost: true },
+  { key: 'idleRssMiB', label: 'RSS idle after start-up', unit: 'MiB', limit: 45, atMost: true },
+  { key: 'peakRssFloodMiB', label: `RSS peak, ${FLOOD_SECONDS}s 16-connection flood`, unit: 'MiB', limit: 60, atMost: true },
+  { key: 'killToFailureMs', label: 'driver SIGKILL -> failing answer', unit: 'ms', limit: 50, atMost: true },
+  { key: 'startToFirst200Ms', label: 'spawn -> first 200', unit: 'ms' },
+];
+
+function formatFigure(value: number): string {
+  if (value >= 1000) return Math.round(value).toLocaleString('en-US');
+  if (value >= 10) return value.toFixed(1);
+  return value.toFixed(3);
+}
+
+function printTable(subjects: readonly Subject[], figures: Map<string, SubjectFigures>): void {
+  const header = ['figure', ...subjects.map((s) => s.name), ...(subjects.length > 1 ? ['ours/theirs'] : []), 'target', 'met'];
+  const rows = TARGETS.map((target) => {
+    const values = subjects.map((s) => figures.get(s.name)![target.key]);
+    const ours = values[0];
+    const met = target.limit === undefined ? '' : (target.atMost ? ours <= target.limit : ours >= target.limit) ? 'yes' : 'NO';
+    return [
+      `${target.label} (${target.unit})`,
+      ...values.map(formatFigure),
+      ...(subjects.length > 1 ? [(values[0] / values[1]).toFixed(2)] : []),
+      target.limit === undefined ? '' : `${target.atMost ? '<=' : '>='} ${formatFigure(target.limit)}`,
+      met,
+    ];
+  });
+  const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
+  const line = (row: string[]) => `| ${row.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;
+  process.stdout.write([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n');
+}
+
+async function main(): Promise<void> {
+  const subjects: Subject[] = [{ name: 'ours', command: OUR_COMMAND }];
+  if (args.vs) subjects.push({ name: 'theirs', command: args.vs });
+  const figures = await measureAll(subjects);
+  printTable(subjects, figures);
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    settings: { rounds: ROUNDS, loadSeconds: LOAD_SECONDS, floodSeconds: FLOOD_SECONDS, kills: KILLS },
+    subjects: subjects.map((s) => ({ ...s, figures: figures.get(s.name) })),
+  };
+  fs.writeFileSync(args.json!, JSON.stringify(report, null, 2) + '\n');
+  process.stdout.write(`\nwrote ${args.json}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
