@@ -1,11 +1,11 @@
-// `npm run soak -- --checks N` (default 1,000,000): see soak.ts. Exit 1 when it fails.
+// `npm run soak -- --checks N [--warmup W]` (default 1,000,000 checks, no warm-up): see soak.ts. Exit 1 when it fails.
 
 import { parseArgs } from 'node:util';
 import { runSoak } from './soak';
 
-const { values } = parseArgs({ options: { checks: { type: 'string', default: '1000000' } } });
+const { values } = parseArgs({ options: { checks: { type: 'string', default: '1000000' }, warmup: { type: 'string', default: '0' } } });
 
-runSoak(Number(values.checks), (line) => process.stdout.write(`${line}\n`))
+runSoak(Number(values.checks), { warmupChecks: Number(values.warmup), log: (line) => process.stdout.write(`${line}\n`) })
   .then((report) => {
     process.stdout.write(
       `\n${report.checks} checks, ${report.disruptions} driver restarts/socket replacements, statuses ${JSON.stringify(report.statusCounts)}\n` +

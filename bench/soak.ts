@@ -7,12 +7,14 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readProcStats } from './proc';
+import { median, readProcStats } from './proc';
 import { freePort, getStatus, OUR_COMMAND, Running, startDriver, startSubject, waitForHealthy } from './processes';
 
 export const RSS_GROWTH_LIMIT_KIB = 2 * 1024;
 const DRIVING_CONNECTIONS = 2;
-const SETTLE_BEFORE_SAMPLE_MS = 300;
+const SAMPLE_READINGS = 10;
+const SAMPLE_SPAN_MS = 2_000;
+const RECOVERY_SETTLE_MS = 500;
 
 export interface SoakSample {
   readonly checksDone: number;
@@ -44,7 +46,17 @@ async function scrapeHeapUsed(metricsUrl: string): Promise<number> {
   return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(body)?.[1] ?? NaN);
 }
 
-export async function runSoak(checks: number, log: (line: string) => void = () => undefined): Promise<SoakReport> {
+export interface SoakOptions {
+  /**
+   * Checks driven before counting starts. V8's heap and compiled code keep
+   * growing for the first few thousand checks; a short soak that began
+   * measuring there would report that warm-up as growth.
+   */
+  readonly warmupChecks?: number;
+  readonly log?: (line: string) => void;
+}
+
+export async function runSoak(checks: number, { warmupChecks = 0, log = () => undefined }: SoakOptions = {}): Promise<SoakReport> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lp-soak-'));
   const socketPath = path.join(dir, 'csi.sock');
   let driver: Running = await startDriver(socketPath);
@@ -56,12 +68,26 @@ export async function runSoak(checks: number, log: (line: string) => void = () =
   const samples: SoakSample[] = [];
   let done = 0;
   let disruptions = 0;
+  let finished = false;
   try {
     await waitForHealthy(url, 30_000);
+    /**
+     * RSS, heap and fds at a mark, each the median of readings spread over
+     * SAMPLE_SPAN_MS while the load goes on: a single reading lands anywhere in
+     * the garbage collector's cycle, which alone moves RSS by several MiB.
+     */
     const sample = async () => {
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_BEFORE_SAMPLE_MS));
-      const stats = readProcStats(sidecar.pid);
-      const taken = { checksDone: done, rssKiB: stats.rssKiB, heapUsedBytes: await scrapeHeapUsed(`http://127.0.0.1:${port}/metrics`), openFds: stats.openFds };
+      const rss: number[] = [];
+      const fds: number[] = [];
+      const heap: number[] = [];
+      for (let i = 0; i < SAMPLE_READINGS; i++) {
+        await new Promise((resolve) => setTimeout(resolve, SAMPLE_SPAN_MS / SAMPLE_READINGS));
+        const stats = readProcStats(sidecar.pid);
+        rss.push(stats.rssKiB);
+        fds.push(stats.openFds);
+        heap.push(await scrapeHeapUsed(`http://127.0.0.1:${port}/metrics`));
+      }
+      const taken = { checksDone: done, rssKiB: median(rss), heapUsedBytes: median(heap), openFds: median(fds) };
       samples.push(taken);
       log(`${taken.checksDone} checks: RSS ${(taken.rssKiB / 1024).toFixed(1)} MiB, heap ${(taken.heapUsedBytes / 2 ** 20).toFixed(1)} MiB, fds ${taken.openFds}`);
     };
@@ -77,25 +103,38 @@ export async function runSoak(checks: number, log: (line: string) => void = () =
         await old.stop('SIGKILL');
       }
     };
-
-    const tenth = Math.max(1, Math.floor(checks / 10));
-    let nextMark = tenth;
-    for (let decile = 1; decile <= 10; decile++) {
-      const target = decile === 10 ? checks : nextMark;
-      await Promise.all(
-        Array.from({ length: DRIVING_CONNECTIONS }, async () => {
-          while (done < target) {
-            done++;
-            const status = await getStatus(url, agent);
-            statusCounts[status] = (statusCounts[status] ?? 0) + 1;
-          }
-        }),
-      );
-      nextMark += tenth;
-      await sample();
-      if (decile < 10) await disrupt();
-    }
+    const untilDone = async (count: number) => {
+      while (done < count) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    /** After a disruption: wait for the driver to answer again, and for the sockets of the outage to close. */
+    const untilRecovered = async () => {
+      await waitForHealthy(url, 30_000);
+      await new Promise((resolve) => setTimeout(resolve, RECOVERY_SETTLE_MS));
+    };
+    // Samples at every tenth of the checks, a disruption after each but the last.
+    const monitor = async () => {
+      await untilDone(warmupChecks);
+      done = 0;
+      for (let decile = 1; decile <= 10; decile++) {
+        await untilDone(Math.floor((checks * decile) / 10));
+        await sample();
+        if (decile < 10) {
+          await disrupt();
+          await untilRecovered();
+        }
+      }
+      finished = true;
+    };
+    const drive = async () => {
+      while (!finished) {
+        done++;
+        const status = await getStatus(url, agent);
+        statusCounts[status] = (statusCounts[status] ?? 0) + 1;
+      }
+    };
+    await Promise.all([monitor(), ...Array.from({ length: DRIVING_CONNECTIONS }, drive)]);
   } finally {
+    finished = true;
     agent.destroy();
     await sidecar.stop();
     await driver.stop();

@@ -5,9 +5,11 @@
 // - Before each call on a unix socket the socket file is checked (see
 //   socket-file.ts): missing -> the call fails at once with ENOENT and the
 //   channel is dropped; replaced -> a new channel to the new file.
-// - A channel in TRANSIENT_FAILURE is replaced before the next call, so a
-//   check always reflects a fresh connection attempt instead of waiting out
-//   grpc-js's reconnect backoff (a restarted driver is seen at once).
+// - A channel in TRANSIENT_FAILURE is replaced before the next call (at most
+//   every RECONNECT_MIN_INTERVAL_MS), so a check reflects a fresh connection
+//   attempt instead of waiting out grpc-js's reconnect backoff: a restarted
+//   driver is seen at once, and a flood of checks during an outage does not
+//   open a connection each.
 // - Calls never wait for a connection (waitForReady off), so a dead driver
 //   fails a check in milliseconds with the real cause.
 
@@ -27,6 +29,9 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // Channelz keeps per-call traces in memory; a sidecar has no use for them.
   'grpc.enable_channelz': 0,
 };
+
+/** Fewest milliseconds between two replacements of a failed channel. */
+const RECONNECT_MIN_INTERVAL_MS = 100;
 
 const STATE_NAMES: Record<grpc.connectivityState, string> = {
   [grpc.connectivityState.IDLE]: 'IDLE',
@@ -53,6 +58,7 @@ export class CsiConnection {
   private readonly socketFile: SocketFile | undefined;
   /** Invariant: undefined, or a client whose channel is not SHUTDOWN. */
   private client: grpc.Client | undefined;
+  private clientCreatedAt = 0;
   private closed = false;
   /** Calls not yet answered, so that close() can cancel them. */
   private readonly callsInFlight = new Set<grpc.ClientUnaryCall>();
@@ -147,10 +153,15 @@ export class CsiConnection {
   }
 
   private currentClient(): grpc.Client {
-    if (this.client && this.client.getChannel().getConnectivityState(false) === grpc.connectivityState.TRANSIENT_FAILURE) {
+    if (
+      this.client &&
+      this.client.getChannel().getConnectivityState(false) === grpc.connectivityState.TRANSIENT_FAILURE &&
+      performance.now() - this.clientCreatedAt >= RECONNECT_MIN_INTERVAL_MS
+    ) {
       this.dropClient();
     }
     if (!this.client) {
+      this.clientCreatedAt = performance.now();
       this.client = new grpc.Client(this.address.grpcTarget, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
       this.watchState(this.client, grpc.connectivityState.IDLE);
     }
