@@ -28,18 +28,19 @@ function stopAll(code: number): void {
   setTimeout(() => process.exit(code), 2000).unref();
 }
 
-const driver = spawn(process.execPath, [DRIVER, '--socket', socketPath, '--name', 'demo.csi.example.com'], { stdio: ['pipe', 'pipe', 'inherit'] });
+// Own process groups: Ctrl-C reaches only this script, which then stops each child once with SIGTERM.
+const driver = spawn(process.execPath, [DRIVER, '--socket', socketPath, '--name', 'demo.csi.example.com'], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
 children.push(driver);
 readline.createInterface({ input: driver.stdout! }).on('line', (line) => {
   if (!line.includes('"event":"call"')) process.stdout.write(`[driver] ${line}\n`);
 });
 
 const sidecarArgs = [`--csi-address=${socketPath}`, `--http-endpoint=127.0.0.1:${values.port}`, '-v=5', ...positionals];
-const sidecar = spawn(process.execPath, [SIDECAR, ...sidecarArgs], { stdio: ['ignore', 'inherit', 'pipe'] });
+const sidecar = spawn(process.execPath, [SIDECAR, ...sidecarArgs], { stdio: ['ignore', 'inherit', 'pipe'], detached: true });
 children.push(sidecar);
 readline.createInterface({ input: sidecar.stderr! }).on('line', (line) => {
   process.stderr.write(`[sidecar] ${line}\n`);
-  if (line.includes('"ServeMux listening"')) {
+  if (line.includes('"CSI driver name"')) {
     process.stdout.write(
       `\nThe sidecar is serving. Try:\n  curl -i http://127.0.0.1:${values.port}/healthz\n\n` +
         `Type a JSON line here to change the driver: {"ready":"false"}  {"ready":"true"}  {"probeDelayMs":5000}\n` +
