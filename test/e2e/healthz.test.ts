@@ -7,9 +7,10 @@ import { FakeDriver } from '../helpers/fake-driver';
 import { Sidecar } from '../helpers/sidecar';
 import { makeTempDir } from '../helpers/tmp';
 
-// Wide margin between "failed fast" and "waited for the probe timeout".
+// Wide margin between "failed fast" and "waited for the probe timeout"; the
+// product target (50 ms) is measured in `npm run bench`, not here.
 const LONG_PROBE_TIMEOUT = '--probe-timeout=20s';
-const FAST_FAILURE_BOUND_MS = 5_000;
+const FAST_FAILURE_BOUND_MS = 1_000;
 
 async function startPair(t: import('node:test').TestContext, driverArgs: string[] = [], sidecarArgs: string[] = []) {
   const dir = makeTempDir(t);
