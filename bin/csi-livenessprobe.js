@@ -4,4 +4,4 @@
 // speed: measured with `npm run bench` and `npm run soak` (see README,
 // "Performance"). The benchmark and the container image run node with the same
 // options, read from this line.
-require('../dist/src/main.js');
+require('../dist/src/main.js').main();

@@ -10,6 +10,8 @@
 import { FlagError, OptionsConflictError, parseSidecarOptions, createSidecarFlagSet, SidecarOptions } from './cli/options';
 import { CsiConnection } from './csi/connection';
 import { DriverDiscovery } from './csi/driver-discovery';
+import type { CsiTransportFactory } from './csi/transport';
+import { createHttp2Transport } from './csi/transports/http2-transport';
 import { createHealthzHandler, SharedHealthCheck } from './http/healthz';
 import { createMetricsHandler } from './http/metrics-endpoint';
 import { HttpListener, RouteHandler } from './http/server';
@@ -56,7 +58,8 @@ async function listenOrExit(listener: HttpListener, logger: Logger, message: str
   }
 }
 
-async function main(): Promise<void> {
+/** Runs the sidecar with process.argv; the transport is a parameter so the benchmark can run the grpc-js one. */
+export async function main(createTransport: CsiTransportFactory = createHttp2Transport): Promise<void> {
   const options = parseOptionsOrExit(process.argv.slice(2));
   const logger = new Logger({
     format: options.loggingFormat,
@@ -66,7 +69,7 @@ async function main(): Promise<void> {
   for (const notice of options.notices) logger.warning(notice);
   const metrics = await createMetricsIfServed(options);
 
-  const connection = new CsiConnection(options.csiAddress, logger, metrics);
+  const connection = new CsiConnection(options.csiAddress, logger, metrics, createTransport);
   const discovery = new DriverDiscovery(connection, options.probeTimeoutMs, logger);
   const check = new SharedHealthCheck(connection, discovery, options.probeTimeoutMs, logger, metrics);
   const listeners: HttpListener[] = [];
@@ -102,4 +105,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+if (require.main === module) void main();

@@ -1,6 +1,10 @@
 // --csi-address forms, normalised in one place:
 //   /run/csi/socket, unix:///run/csi/socket, unix:/run/csi/socket  -> a unix socket
 //   host:port, dns:///host:port, ipv4:..., ipv6:...                 -> a gRPC TCP target
+//
+// gRPC target syntax (dns:[//authority/]host[:port], ipv4:addr[:port][,...],
+// ipv6:[addr][:port][,...]) is parsed here by hand: the HTTP/2 transport dials
+// host and port itself, and no maintained package parses gRPC target names.
 
 import * as path from 'node:path';
 
@@ -13,9 +17,17 @@ export interface CsiAddress {
   readonly socketPath: string | undefined;
   /** The form upstream logs: "unix:///run/csi/socket" or the TCP target. */
   readonly display: string;
+  /** Host and port to dial for TCP targets; undefined for unix sockets. */
+  readonly tcp: TcpEndpoint | undefined;
 }
 
-const GRPC_TCP_SCHEMES = ['dns:', 'ipv4:', 'ipv6:'];
+export interface TcpEndpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** gRPC's port when a target names none. */
+const GRPC_DEFAULT_PORT = 443;
 
 /** Returns the normalised address, or what is wrong with it. */
 export function normalizeCsiAddress(original: string): CsiAddress | string {
@@ -24,7 +36,13 @@ export function normalizeCsiAddress(original: string): CsiAddress | string {
     grpcTarget: `unix://${socketPath}`,
     socketPath,
     display: `unix://${socketPath}`,
+    tcp: undefined,
   });
+  const tcpTarget = (grpcTarget: string, hostPort: string): CsiAddress | string => {
+    const tcp = parseHostPort(hostPort);
+    if (tcp === undefined) return `"${hostPort}" is not host:port`;
+    return { original, grpcTarget, socketPath: undefined, display: original, tcp };
+  };
   if (original === '') return 'the address is empty; give the driver socket path, e.g. /csi/csi.sock';
   if (original.startsWith('/')) return unixSocket(path.normalize(original));
   if (original.startsWith('unix://')) {
@@ -37,11 +55,24 @@ export function normalizeCsiAddress(original: string): CsiAddress | string {
     if (!rest.startsWith('/')) return 'unix: addresses need an absolute path, e.g. unix:/csi/csi.sock';
     return unixSocket(path.normalize(rest));
   }
-  if (GRPC_TCP_SCHEMES.some((scheme) => original.startsWith(scheme))) {
-    return { original, grpcTarget: original, socketPath: undefined, display: original };
+  if (original.startsWith('dns:')) {
+    // dns:host:port, dns:///host:port, dns://resolver/host:port
+    const rest = original.slice('dns:'.length);
+    return tcpTarget(original, rest.startsWith('//') ? rest.slice(rest.indexOf('/', 2) + 1) : rest);
   }
-  if (/^(\[[0-9a-fA-F:.]+\]|[^:/\s]+):[0-9]+$/.test(original)) {
-    return { original, grpcTarget: `dns:${original}`, socketPath: undefined, display: original };
+  if (original.startsWith('ipv4:') || original.startsWith('ipv6:')) {
+    // An address list: the first one is dialled.
+    return tcpTarget(original, original.slice('ipv4:'.length).split(',')[0]);
   }
+  if (/^(\[[0-9a-fA-F:.]+\]|[^:/\s]+):[0-9]+$/.test(original)) return tcpTarget(`dns:${original}`, original);
   return 'not an absolute socket path, a unix:// address, nor host:port';
+}
+
+/** "host:port", "[v6]:port", "host" (gRPC's default port) -> endpoint; undefined when malformed. */
+function parseHostPort(hostPort: string): TcpEndpoint | undefined {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:/\s\[\]]+))(?::([0-9]{1,5}))?$/.exec(hostPort);
+  if (!match) return undefined;
+  const port = match[3] === undefined ? GRPC_DEFAULT_PORT : Number(match[3]);
+  if (port > 65535) return undefined;
+  return { host: match[1] ?? match[2], port };
 }
