@@ -3,18 +3,16 @@
 // (grpc-js), which are what the HTTP/2 transport exists to avoid. Source:
 // grpc/grpc doc/PROTOCOL-HTTP2.md and doc/http-grpc-status-mapping.md.
 
-import { STATUS_DEADLINE_EXCEEDED } from './grpc-status';
-
-export const STATUS_OK = 0;
-export const STATUS_CANCELLED = 1;
-export const STATUS_UNKNOWN = 2;
-export const STATUS_RESOURCE_EXHAUSTED = 8;
-export const STATUS_UNIMPLEMENTED = 12;
-export const STATUS_INTERNAL = 13;
-export const STATUS_UNAVAILABLE = 14;
-export const STATUS_PERMISSION_DENIED = 7;
-export const STATUS_UNAUTHENTICATED = 16;
-export { STATUS_DEADLINE_EXCEEDED };
+import {
+  STATUS_CANCELLED,
+  STATUS_INTERNAL,
+  STATUS_PERMISSION_DENIED,
+  STATUS_RESOURCE_EXHAUSTED,
+  STATUS_UNAUTHENTICATED,
+  STATUS_UNAVAILABLE,
+  STATUS_UNIMPLEMENTED,
+  STATUS_UNKNOWN,
+} from './grpc-status';
 
 /** grpc-go's default limit on a received message; a CSI Identity answer is a few hundred bytes. */
 export const MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;

@@ -23,8 +23,28 @@ test('--csi-address forms normalise to one target', () => {
   }
 });
 
+test('TCP targets: the host and port the HTTP/2 transport dials', () => {
+  const cases: readonly [string, string, number][] = [
+    ['127.0.0.1:10000', '127.0.0.1', 10000],
+    ['[::1]:10000', '::1', 10000],
+    ['dns:driver:10000', 'driver', 10000],
+    ['dns:///driver.kube-system:10000', 'driver.kube-system', 10000],
+    ['dns://8.8.8.8/driver:10000', 'driver', 10000],
+    ['dns:///driver', 'driver', 443],
+    ['ipv4:10.0.0.1:50,10.0.0.2:50', '10.0.0.1', 50],
+    ['ipv6:[fe80::1]:50', 'fe80::1', 50],
+  ];
+  for (const [input, host, port] of cases) {
+    const address = normalizeCsiAddress(input);
+    assert.notEqual(typeof address, 'string', input);
+    if (typeof address === 'string') continue;
+    assert.deepEqual(address.tcp, { host, port }, input);
+  }
+  assert.equal((normalizeCsiAddress('/csi/csi.sock') as { tcp: unknown }).tcp, undefined);
+});
+
 test('unusable --csi-address values say why', () => {
-  for (const input of ['', 'csi.sock', 'unix://csi.sock', 'unix:csi.sock', 'http://x:1']) {
+  for (const input of ['', 'csi.sock', 'unix://csi.sock', 'unix:csi.sock', 'http://x:1', 'dns:///host:99999', 'dns://resolver', 'ipv6:::1:50']) {
     assert.equal(typeof normalizeCsiAddress(input), 'string', input);
   }
 });

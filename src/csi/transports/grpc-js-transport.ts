@@ -14,7 +14,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { CsiAddress } from '../address';
 import { CsiCallError } from '../csi-call-error';
-import { STATUS_DEADLINE_EXCEEDED, STATUS_UNAVAILABLE } from '../grpc-status';
+import { STATUS_DEADLINE_EXCEEDED, STATUS_INTERNAL, STATUS_UNAVAILABLE } from '../grpc-status';
 import {
   connectFailureText,
   ConnectivityStateName,
@@ -132,7 +132,8 @@ export class GrpcJsTransport implements CsiTransport {
       const connectError = /Last error: (?:Error: )?connect (E[A-Z]+) /.exec(details);
       if (connectError) return new CsiCallError(err.code, connectFailureText(this.address, connectError[1]), { cause: err });
     }
-    return new CsiCallError(err.code, details, { cause: err });
+    // grpc-js rejects some protocol violations (a compressed message nobody asked for) with no code at all.
+    return new CsiCallError(typeof err.code === 'number' ? err.code : STATUS_INTERNAL, details, { cause: err });
   }
 }
 

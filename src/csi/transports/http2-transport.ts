@@ -13,7 +13,7 @@ import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { CsiAddress } from '../address';
 import { CsiCallError } from '../csi-call-error';
-import { STATUS_CANCELLED, STATUS_UNAVAILABLE } from '../grpc-wire';
+import { STATUS_CANCELLED, STATUS_UNAVAILABLE } from '../grpc-status';
 import {
   ConnectivityStateName,
   CsiTransport,
@@ -23,6 +23,8 @@ import {
   TransportEvents,
 } from '../transport';
 import { Http2UnaryCall, SessionView } from './http2-unary-call';
+
+type CallSettler = (call: Http2UnaryCall, outcome: Buffer | CsiCallError) => void;
 
 /** One session and what has happened to it. */
 class DriverSession implements SessionView {
@@ -57,22 +59,34 @@ export class Http2Transport implements CsiTransport {
     if (!this.current && failure && performance.now() - failure.at < RECONNECT_MIN_INTERVAL_MS) {
       return Promise.reject(new CsiCallError(STATUS_UNAVAILABLE, failure.text));
     }
+    const deadline = performance.now() + timeoutMs;
     return new Promise((resolve, reject) => {
+      let retried = false;
       const settle = (call: Http2UnaryCall, outcome: Buffer | CsiCallError): void => {
         this.callsInFlight.delete(call);
+        const remainingMs = deadline - performance.now();
+        // Transparent retry (gRPC's term): a refused stream never reached the driver, so one more try on a new session.
+        if (call.refused && !retried && remainingMs > 0) {
+          retried = true;
+          return this.startCall(method, request, remainingMs, settle);
+        }
         if (outcome instanceof CsiCallError) reject(outcome);
         else resolve(outcome);
       };
-      let call: Http2UnaryCall;
-      try {
-        call = new Http2UnaryCall(this.currentSession(), this.address, method, request, timeoutMs, settle);
-      } catch {
-        // The session stopped taking streams between its last event and now: one more try on a new one.
-        this.forget(this.current, 'IDLE');
-        call = new Http2UnaryCall(this.currentSession(), this.address, method, request, timeoutMs, settle);
-      }
-      this.callsInFlight.add(call);
+      this.startCall(method, request, timeoutMs, settle);
     });
+  }
+
+  private startCall(method: string, request: Buffer, timeoutMs: number, settle: CallSettler): void {
+    let call: Http2UnaryCall;
+    try {
+      call = new Http2UnaryCall(this.currentSession(), this.address, method, request, timeoutMs, settle);
+    } catch {
+      // The session stopped taking streams between its last event and now: use a new one.
+      this.forget(this.current, 'IDLE');
+      call = new Http2UnaryCall(this.currentSession(), this.address, method, request, timeoutMs, settle);
+    }
+    this.callsInFlight.add(call);
   }
 
   dropConnection(): void {

@@ -6,21 +6,11 @@ import * as http2 from 'node:http2';
 import { STATUS_CODES } from 'node:http';
 import { CsiAddress } from '../address';
 import { CsiCallError } from '../csi-call-error';
-import {
-  decodeGrpcMessage,
-  formatGrpcTimeout,
-  frameMessage,
-  grpcCodeForHttpStatus,
-  MessageDeframer,
-  STATUS_DEADLINE_EXCEEDED,
-  STATUS_INTERNAL,
-  STATUS_OK,
-  STATUS_UNAVAILABLE,
-  statusForRstStream,
-} from '../grpc-wire';
+import { STATUS_DEADLINE_EXCEEDED, STATUS_INTERNAL, STATUS_OK, STATUS_UNAVAILABLE } from '../grpc-status';
+import { decodeGrpcMessage, formatGrpcTimeout, frameMessage, grpcCodeForHttpStatus, MessageDeframer, statusForRstStream } from '../grpc-wire';
 import { connectFailureText, deadlineExceededText } from '../transport';
 
-const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
 /** What the call needs to know of the session it runs on. */
 export interface SessionView {
@@ -57,6 +47,11 @@ export class Http2UnaryCall {
   private grpcStatus: GrpcStatus | undefined;
   private deframer = new MessageDeframer(undefined);
   private streamError: Error | undefined;
+  /**
+   * Set when the server refused the stream before reading it (GOAWAY that
+   * excludes it, or RST_STREAM REFUSED_STREAM): safe to send again.
+   */
+  refused = false;
 
   /** Throws when the session no longer takes streams (ERR_HTTP2_GOAWAY_SESSION, ERR_HTTP2_INVALID_SESSION). */
   constructor(
@@ -116,6 +111,8 @@ export class Http2UnaryCall {
   }
 
   private onStreamClosed(): void {
+    const notAnswered = this.httpStatus === undefined;
+    this.refused = notAnswered && (this.view.goawayReceived || this.stream.rstCode === NGHTTP2_REFUSED_STREAM);
     this.settle(this.outcomeAtClose());
   }
 

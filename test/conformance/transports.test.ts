@@ -1,0 +1,272 @@
+// One suite, both transports: the default node:http2 transport is held to what
+// @grpc/grpc-js does against the same drivers (issue #7). Each case runs
+// through CsiConnection, as the sidecar uses it, against either the grpc-js
+// test driver (a real process) or a scripted raw HTTP/2 server for the
+// misbehaviour no real gRPC server produces on request.
+
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http2 from 'node:http2';
+import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, test, TestContext } from 'node:test';
+import { normalizeCsiAddress, CsiAddress } from '../../src/csi/address';
+import { CsiConnection } from '../../src/csi/connection';
+import { CsiCallError } from '../../src/csi/csi-call-error';
+import { getPluginInfo, probe } from '../../src/csi/identity';
+import { GET_PLUGIN_INFO_METHOD, PROBE_METHOD } from '../../src/csi/identity-messages';
+import { connectFailureText, CsiTransportFactory, deadlineExceededText } from '../../src/csi/transport';
+import { createGrpcJsTransport } from '../../src/csi/transports/grpc-js-transport';
+import { createHttp2Transport } from '../../src/csi/transports/http2-transport';
+import { Logger } from '../../src/log/logger';
+import { FakeDriver } from '../helpers/fake-driver';
+import { grpcFrame, respondOk, respondTrailersOnly, respondWithChunks, ScriptedGrpcServer } from '../helpers/scripted-grpc-server';
+import { makeTempDir } from '../helpers/tmp';
+
+const TRANSPORTS: readonly [string, CsiTransportFactory][] = [
+  ['node:http2', createHttp2Transport],
+  ['@grpc/grpc-js', createGrpcJsTransport],
+];
+
+const CALL_TIMEOUT_MS = 10_000;
+/** Far below CALL_TIMEOUT_MS: a failure that is seen, not waited out. */
+const PROMPT_FAILURE_MS = 1_000;
+
+/** GetPluginInfoResponse{name} and ProbeResponse{ready: true}, encoded by hand. */
+function pluginInfoMessage(name: string): Buffer {
+  const nameBytes = Buffer.from(name, 'utf8');
+  return Buffer.concat([Buffer.from([0x0a, nameBytes.length]), nameBytes]);
+}
+const PROBE_READY_MESSAGE = Buffer.from([0x0a, 0x02, 0x08, 0x01]);
+
+const GRPC_CODE_NAMES = [
+  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+];
+
+const discardLines = new Writable({ write: (_chunk, _encoding, done) => done() });
+
+function connect(t: TestContext, socketPath: string, createTransport: CsiTransportFactory): CsiConnection {
+  const address = normalizeCsiAddress(socketPath) as CsiAddress;
+  const logger = new Logger({ format: 'text', verbosity: 0, infoStream: discardLines, errorStream: discardLines });
+  const connection = new CsiConnection(address, logger, undefined, createTransport);
+  t.after(() => connection.close());
+  return connection;
+}
+
+/** Runs `call`, expecting a CsiCallError; returns it with how long the call took. */
+async function expectCallError(call: Promise<unknown>): Promise<{ error: CsiCallError; elapsedMs: number }> {
+  const startedAt = performance.now();
+  try {
+    await call;
+  } catch (error) {
+    assert.ok(error instanceof CsiCallError, `not a CsiCallError: ${String(error)}`);
+    return { error, elapsedMs: performance.now() - startedAt };
+  }
+  assert.fail('the call succeeded; a failure was expected');
+}
+
+for (const [transportName, createTransport] of TRANSPORTS) {
+  describe(`${transportName} against the grpc-js test driver`, () => {
+    async function setUp(t: TestContext, driverArgs: string[] = []) {
+      const socketPath = path.join(makeTempDir(t), 'csi.sock');
+      const driver = await FakeDriver.start(t, socketPath, driverArgs);
+      return { socketPath, driver, connection: connect(t, socketPath, createTransport) };
+    }
+
+    test('OK: GetPluginInfo and Probe answers decode', async (t) => {
+      const { connection } = await setUp(t);
+      assert.equal((await getPluginInfo(connection, CALL_TIMEOUT_MS)).name, 'test.csi.example.com');
+      assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
+    });
+
+    test('every status code arrives with the driver\'s own text', async (t) => {
+      const driverText = 'Probe failed: 100% broken, ünïcode and "quotes"';
+      const { driver, connection } = await setUp(t, ['--probe-error-message', driverText]);
+      for (let code = 1; code < GRPC_CODE_NAMES.length; code++) {
+        await driver.set({ probeError: GRPC_CODE_NAMES[code] });
+        const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+        assert.equal(error.grpcCode, code, GRPC_CODE_NAMES[code]);
+        assert.equal(error.description, driverText, GRPC_CODE_NAMES[code]);
+        assert.equal(error.reachedGrpc, true);
+      }
+    });
+
+    test('deadline expiry: DeadlineExceeded naming the limit, at the deadline', async (t) => {
+      const { connection } = await setUp(t, ['--hang-probe']);
+      const { error, elapsedMs } = await expectCallError(probe(connection, 300));
+      assert.equal(error.codeName, 'DeadlineExceeded');
+      assert.equal(error.description, deadlineExceededText(PROBE_METHOD, 300));
+      assert.ok(elapsedMs >= 290 && elapsedMs < 300 + PROMPT_FAILURE_MS, `took ${elapsedMs} ms`);
+    });
+
+    test('driver killed mid-call: Unavailable at once, not at the deadline', async (t) => {
+      const { driver, connection } = await setUp(t, ['--hang-probe']);
+      const pending = expectCallError(probe(connection, CALL_TIMEOUT_MS));
+      await driver.waitForCalls('Probe', 1);
+      await driver.kill('SIGKILL');
+      const { error, elapsedMs } = await pending;
+      assert.equal(error.codeName, 'Unavailable');
+      assert.ok(elapsedMs < PROMPT_FAILURE_MS * 2, `took ${elapsedMs} ms`);
+    });
+
+    test('socket file left by a killed driver: Unavailable with ECONNREFUSED', async (t) => {
+      const { driver, socketPath, connection } = await setUp(t);
+      assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
+      await driver.kill('SIGKILL');
+      const { error, elapsedMs } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+      assert.equal(error.codeName, 'Unavailable');
+      assert.equal(error.description, connectFailureText(connection.address, 'ECONNREFUSED'));
+      assert.ok(elapsedMs < PROMPT_FAILURE_MS, `took ${elapsedMs} ms`);
+      assert.ok(fs.existsSync(socketPath));
+    });
+
+    test('socket removed: refused before gRPC with ENOENT', async (t) => {
+      const { socketPath, connection } = await setUp(t);
+      assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
+      fs.rmSync(socketPath);
+      const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+      assert.equal(error.codeName, 'Unavailable');
+      assert.equal(error.description, connectFailureText(connection.address, 'ENOENT'));
+      assert.equal(error.reachedGrpc, false);
+    });
+
+    test('socket replaced by another driver: the next call reaches the new one', async (t) => {
+      const { socketPath, connection } = await setUp(t);
+      assert.equal((await getPluginInfo(connection, CALL_TIMEOUT_MS)).name, 'test.csi.example.com');
+      await FakeDriver.start(t, socketPath, ['--name', 'second.csi.example.com']); // removes the old file, binds a new one
+      assert.equal((await getPluginInfo(connection, CALL_TIMEOUT_MS)).name, 'second.csi.example.com');
+      assert.equal(connection.state, 'READY');
+    });
+  });
+
+  describe(`${transportName} against a scripted HTTP/2 server`, () => {
+    async function setUp(t: TestContext, handler: Parameters<typeof ScriptedGrpcServer.start>[2]) {
+      const socketPath = path.join(makeTempDir(t), 'csi.sock');
+      const server = await ScriptedGrpcServer.start(t, socketPath, handler);
+      return { server, connection: connect(t, socketPath, createTransport) };
+    }
+
+    test('request headers: POST to the method, application/grpc, te: trailers, a grpc-timeout', async (t) => {
+      const { server, connection } = await setUp(t, (stream) => respondOk(stream, PROBE_READY_MESSAGE));
+      assert.equal(await probe(connection, 3_000), true);
+      const headers = server.requests[0];
+      assert.equal(headers[':method'], 'POST');
+      assert.equal(headers[':path'], PROBE_METHOD);
+      assert.match(String(headers['content-type']), /^application\/grpc/);
+      assert.equal(headers.te, 'trailers');
+      const timeout = /^(\d+)([HMSmun])$/.exec(String(headers['grpc-timeout']));
+      assert.ok(timeout, `grpc-timeout ${String(headers['grpc-timeout'])}`);
+    });
+
+    test('trailers-only error: status and percent-decoded message from the headers', async (t) => {
+      const { connection } = await setUp(t, (stream) => respondTrailersOnly(stream, 9, 'volume%20is%20busy,%20100%25%20%C3%BC'));
+      const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+      assert.equal(error.codeName, 'FailedPrecondition');
+      assert.equal(error.description, 'volume is busy, 100% ü');
+    });
+
+    test('a message split across DATA frames, the header itself split', async (t) => {
+      const name = 'split.csi.example.com';
+      const frame = grpcFrame(pluginInfoMessage(name));
+      const { connection } = await setUp(t, (stream) => respondWithChunks(stream, [frame.subarray(0, 2), frame.subarray(2, 7), frame.subarray(7)]));
+      assert.equal((await getPluginInfo(connection, CALL_TIMEOUT_MS)).name, name);
+    });
+
+    test('a message with the compressed flag, none asked for: Internal', async (t) => {
+      const { connection } = await setUp(t, (stream) => respondWithChunks(stream, [grpcFrame(PROBE_READY_MESSAGE, 1)]));
+      const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+      assert.equal(error.codeName, 'Internal');
+    });
+
+    test('GOAWAY after an answer: the next call opens a new session and succeeds', async (t) => {
+      const { server, connection } = await setUp(t, (stream) => {
+        const session = stream.session!;
+        respondOk(stream, PROBE_READY_MESSAGE);
+        stream.on('close', () => session.goaway(http2.constants.NGHTTP2_NO_ERROR, stream.id));
+      });
+      assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
+      await waitForSessionEnd(connection);
+      assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
+      assert.equal(server.sessions, 2);
+    });
+
+    test('GOAWAY, the call refused unread: sent again on a new session', async (t) => {
+      const { server, connection } = await setUp(t, (stream, _headers, sessionNumber) => {
+        if (sessionNumber > 1) return respondOk(stream, PROBE_READY_MESSAGE);
+        stream.session!.goaway(http2.constants.NGHTTP2_NO_ERROR);
+        stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      });
+      assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
+      assert.equal(server.sessions, 2);
+    });
+
+    const resets: readonly [string, number, string][] = [
+      ['REFUSED_STREAM', http2.constants.NGHTTP2_REFUSED_STREAM, 'Unavailable'],
+      ['CANCEL', http2.constants.NGHTTP2_CANCEL, 'Canceled'],
+      ['ENHANCE_YOUR_CALM', http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, 'ResourceExhausted'],
+      ['INTERNAL_ERROR', http2.constants.NGHTTP2_INTERNAL_ERROR, 'Internal'],
+    ];
+    for (const [rstName, rstCode, codeName] of resets) {
+      test(`RST_STREAM ${rstName}: ${codeName}`, async (t) => {
+        const { connection } = await setUp(t, (stream) => stream.close(rstCode));
+        const { error, elapsedMs } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+        assert.equal(error.codeName, codeName);
+        assert.ok(elapsedMs < PROMPT_FAILURE_MS, `took ${elapsedMs} ms`);
+      });
+    }
+
+    const httpStatuses: readonly [number, string][] = [
+      [404, 'Unimplemented'],
+      [503, 'Unavailable'],
+      [500, 'Unknown'],
+    ];
+    for (const [httpStatus, codeName] of httpStatuses) {
+      test(`HTTP ${httpStatus} without grpc-status: ${codeName}`, async (t) => {
+        const { connection } = await setUp(t, (stream) => stream.respond({ ':status': httpStatus, 'content-type': 'text/plain' }, { endStream: true }));
+        const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+        assert.equal(error.codeName, codeName);
+      });
+    }
+  });
+}
+
+/** Waits until the connection has let its session go (after GOAWAY) so the next call must dial. */
+async function waitForSessionEnd(connection: CsiConnection): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (connection.state === 'READY' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go', () => {
+  test('grpc-message: every percent-escape is decoded, a malformed one kept (grpc-js leaves %3A encoded)', async (t) => {
+    const socketPath = path.join(makeTempDir(t), 'csi.sock');
+    await ScriptedGrpcServer.start(t, socketPath, (stream) => respondTrailersOnly(stream, 9, 'busy%3A%20100%25%2C%20bad%zz%2'));
+    const connection = connect(t, socketPath, createHttp2Transport);
+    const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.description, 'busy: 100%, bad%zz%2');
+  });
+
+  // Unary cardinality: grpc-js calls these Unimplemented; grpc-go, in the sidecar this replaces, Internal.
+  const cases: readonly [string, Buffer[]][] = [
+    ['no message with status OK', []],
+    ['two messages', [grpcFrame(PROBE_READY_MESSAGE), grpcFrame(PROBE_READY_MESSAGE)]],
+    ['a message cut short', [grpcFrame(PROBE_READY_MESSAGE).subarray(0, 7)]],
+  ];
+  for (const [what, chunks] of cases) {
+    test(`${what}: Internal`, async (t) => {
+      const socketPath = path.join(makeTempDir(t), 'csi.sock');
+      await ScriptedGrpcServer.start(t, socketPath, (stream) => respondWithChunks(stream, chunks));
+      const connection = connect(t, socketPath, createHttp2Transport);
+      const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+      assert.equal(error.codeName, 'Internal');
+    });
+  }
+
+  test('GetPluginInfo is sent as the method path', async (t) => {
+    const socketPath = path.join(makeTempDir(t), 'csi.sock');
+    const server = await ScriptedGrpcServer.start(t, socketPath, (stream) => respondOk(stream, pluginInfoMessage('x.csi.example.com')));
+    const connection = connect(t, socketPath, createHttp2Transport);
+    assert.equal((await getPluginInfo(connection, CALL_TIMEOUT_MS)).name, 'x.csi.example.com');
+    assert.equal(server.requests[0][':path'], GET_PLUGIN_INFO_METHOD);
+  });
+});

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeGrpcMessage, formatGrpcTimeout, frameMessage, grpcCodeForHttpStatus, MAX_RECEIVE_MESSAGE_BYTES, MessageDeframer, statusForRstStream } from '../../src/csi/grpc-wire';
+
+test('grpc-timeout: at most 8 digits, coarser units for long deadlines, rounded up', () => {
+  const cases: readonly [number, string][] = [
+    [0, '0m'],
+    [1, '1m'],
+    [2.2, '3m'],
+    [3_000, '3000m'],
+    [99_999_999, '99999999m'],
+    [100_000_000, '100000S'],
+    [100_000_000_000, '1666667M'],
+    [1e15, '99999999H'],
+  ];
+  for (const [ms, header] of cases) assert.equal(formatGrpcTimeout(ms), header, String(ms));
+});
+
+test('grpc-message: percent-decoding of UTF-8, malformed escapes kept', () => {
+  const cases: readonly [string, string][] = [
+    ['plain text', 'plain text'],
+    ['100%25', '100%'],
+    ['a%3Ab', 'a:b'],
+    ['%C3%BC%E2%9C%93', 'ü✓'],
+    ['50%', '50%'],
+    ['%zz%4', '%zz%4'],
+    ['%0A', '\n'],
+  ];
+  for (const [encoded, decoded] of cases) assert.equal(decodeGrpcMessage(encoded), decoded, encoded);
+});
+
+test('deframer: a message fed one byte at a time, then a second in the same chunk as the first one\'s end', () => {
+  const first = Buffer.from('first message');
+  const second = Buffer.from('second');
+  const wire = Buffer.concat([frameMessage(first), frameMessage(second)]);
+  const deframer = new MessageDeframer(undefined);
+  for (let i = 0; i < wire.length - 8; i++) deframer.push(wire.subarray(i, i + 1));
+  assert.equal(deframer.messages.length, 1);
+  assert.ok(deframer.incompleteBytes > 0);
+  deframer.push(wire.subarray(wire.length - 8));
+  assert.deepEqual(deframer.messages, [first, second]);
+  assert.equal(deframer.incompleteBytes, 0);
+  assert.equal(deframer.violation, undefined);
+});
+
+test('deframer: an empty message is a message', () => {
+  const deframer = new MessageDeframer(undefined);
+  deframer.push(frameMessage(Buffer.alloc(0)));
+  assert.deepEqual(deframer.messages, [Buffer.alloc(0)]);
+});
+
+test('deframer: compressed flag, unknown flag, oversized length are violations', () => {
+  const compressed = Buffer.from([1, 0, 0, 0, 1, 0x42]);
+  const gzip = new MessageDeframer('gzip');
+  gzip.push(compressed);
+  assert.equal(gzip.violation?.code, 13);
+  assert.match(gzip.violation!.message, /compressed message \(grpc-encoding "gzip"\)/);
+
+  const badFlag = new MessageDeframer(undefined);
+  badFlag.push(Buffer.from([7, 0, 0, 0, 0]));
+  assert.equal(badFlag.violation?.code, 13);
+
+  const huge = Buffer.alloc(5);
+  huge.writeUInt32BE(MAX_RECEIVE_MESSAGE_BYTES + 1, 1);
+  const tooLarge = new MessageDeframer(undefined);
+  tooLarge.push(huge);
+  assert.equal(tooLarge.violation?.code, 8);
+  assert.equal(tooLarge.violation?.message, `grpc: received message larger than max (${MAX_RECEIVE_MESSAGE_BYTES + 1} vs. ${MAX_RECEIVE_MESSAGE_BYTES})`);
+});
+
+test('HTTP status and RST_STREAM codes map as the gRPC spec says', () => {
+  const http: readonly [number, number][] = [[400, 13], [401, 16], [403, 7], [404, 12], [429, 14], [502, 14], [503, 14], [504, 14], [500, 2], [302, 2]];
+  for (const [status, code] of http) assert.equal(grpcCodeForHttpStatus(status), code, String(status));
+  assert.deepEqual(statusForRstStream(7), { code: 14, message: 'stream terminated by RST_STREAM with error code: REFUSED_STREAM' });
+  assert.equal(statusForRstStream(8).code, 1);
+  assert.equal(statusForRstStream(11).code, 8);
+  assert.equal(statusForRstStream(12).code, 7);
+  assert.equal(statusForRstStream(2).code, 13);
+  assert.equal(statusForRstStream(0x77).message, 'stream terminated by RST_STREAM with error code: 0x77');
+});
