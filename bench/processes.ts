@@ -13,6 +13,8 @@ const OUR_BIN = path.join(ROOT, 'bin', 'csi-livenessprobe.js');
 /** The V8 options the sidecar runs with: those on the bin script's "#!/usr/bin/env -S node ..." line. */
 export const OUR_NODE_OPTIONS = fs.readFileSync(OUR_BIN, 'utf8').split('\n')[0].replace(/^#!\S*env -S node\s*/, '');
 export const OUR_COMMAND = `${process.execPath} ${OUR_NODE_OPTIONS} ${OUR_BIN} --csi-address={address} --http-endpoint=127.0.0.1:{port}`;
+/** `--vs grpc-js`: the same sidecar and options with the @grpc/grpc-js transport (README, "Design"). */
+export const GRPC_JS_COMMAND = `${process.execPath} ${OUR_NODE_OPTIONS} ${path.join(ROOT, 'dist', 'bench', 'grpc-js-sidecar.js')} --csi-address={address} --http-endpoint=127.0.0.1:{port}`;
 
 export interface Running {
   readonly child: ChildProcess;

@@ -2,7 +2,7 @@
 // driver, each a separate process, with a real HTTP load generator (autocannon).
 //
 //   npm run bench -- [--rounds 3] [--seconds 5] [--flood-seconds 30] [--kills 20]
-//                    [--vs '<command with {address} and {port}>'] [--json bench-results.json]
+//                    [--vs '<command with {address} and {port}>' | --vs grpc-js] [--json bench-results.json]
 //
 // With --vs, the other command is measured alternately with ours in the same
 // session and the ratios ours/theirs are printed.
@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from './load';
 import { median, readProcStats } from './proc';
-import { freePort, getStatus, OUR_COMMAND, Running, startDriver, startSubject, waitForHealthy } from './processes';
+import { freePort, getStatus, GRPC_JS_COMMAND, OUR_COMMAND, Running, startDriver, startSubject, waitForHealthy } from './processes';
 
 const { values: args } = parseArgs({
   options: {
@@ -241,7 +241,7 @@ function printTable(subjects: readonly Subject[], figures: Map<string, SubjectFi
 
 async function main(): Promise<void> {
   const subjects: Subject[] = [{ name: 'ours', command: OUR_COMMAND }];
-  if (args.vs) subjects.push({ name: 'theirs', command: args.vs });
+  if (args.vs) subjects.push({ name: 'theirs', command: args.vs === 'grpc-js' ? GRPC_JS_COMMAND : args.vs });
   const figures = await measureAll(subjects);
   printTable(subjects, figures);
   const report = {
