@@ -48,9 +48,10 @@ async function scrapeHeapUsed(metricsUrl: string): Promise<number> {
 
 export interface SoakOptions {
   /**
-   * Checks driven before counting starts. V8's heap and compiled code keep
-   * growing for the first few thousand checks; a short soak that began
-   * measuring there would report that warm-up as growth.
+   * Checks driven before counting starts, with one driver restart and one
+   * socket replacement among them. V8's heap and compiled code keep growing
+   * for the first few thousand checks and the first pass through each failure
+   * path; a short soak that began measuring there would report that as growth.
    */
   readonly warmupChecks?: number;
   readonly log?: (line: string) => void;
@@ -111,9 +112,17 @@ export async function runSoak(checks: number, { warmupChecks = 0, log = () => un
       await waitForHealthy(url, 30_000);
       await new Promise((resolve) => setTimeout(resolve, RECOVERY_SETTLE_MS));
     };
-    // Samples at every tenth of the checks, a disruption after each but the last.
+    // Warm-up runs both kinds of disruption once, so the 10% baseline has seen every path
+    // (first errors, first reconnect) and what it allocates once is not counted as growth.
+    // Then samples at every tenth of the checks, a disruption after each but the last.
     const monitor = async () => {
-      await untilDone(warmupChecks);
+      if (warmupChecks > 0) {
+        for (const share of [0.5, 1]) {
+          await untilDone(Math.floor(warmupChecks * share));
+          await disrupt();
+          await untilRecovered();
+        }
+      }
       done = 0;
       for (let decile = 1; decile <= 10; decile++) {
         await untilDone(Math.floor((checks * decile) / 10));

@@ -1,0 +1,17 @@
+// The short soak (issue #5): 20,000 checks through driver restarts and socket
+// replacements, after a 10,000-check warm-up that runs each disruption once.
+// Fails on more than 2 MiB of RSS growth from the 10% mark, or any growth in
+// open file descriptors. `npm run soak` runs the long one.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runSoak } from '../../bench/soak';
+
+test('short soak: RSS flat within 2 MiB and no descriptor growth over 20,000 checks', { timeout: 10 * 60_000 }, async () => {
+  const lines: string[] = [];
+  const report = await runSoak(20_000, { warmupChecks: 10_000, log: (line) => lines.push(line) });
+  assert.ok(report.passed, `${report.problems.join('; ')}\n${lines.join('\n')}`);
+  assert.ok(report.checks >= 20_000, `only ${report.checks} checks`);
+  assert.ok((report.statusCounts['200'] ?? 0) > 10_000, JSON.stringify(report.statusCounts));
+  assert.equal(report.samples.length, 10);
+});
