@@ -24,6 +24,8 @@ export interface SidecarOptions {
   readonly loggingFormat: LoggingFormat;
   /** --log-*-split-stream: info lines to stdout, errors to stderr. */
   readonly splitStream: boolean;
+  /** --version: print the version and exit (not an upstream flag). */
+  readonly showVersion: boolean;
   /** Warnings to log once logging is set up (deprecated or no-op flags that were set). */
   readonly notices: readonly string[];
 }
@@ -68,6 +70,7 @@ const SIDECAR_FLAGS: readonly FlagDefinition[] = [
   { name: 'log-json-split-stream', kind: 'bool', defaultValue: false, usage: 'With --logging-format=json: write info lines to stdout and errors to stderr.' },
   { name: 'log-text-info-buffer-size', kind: 'string', defaultValue: '0', typeName: 'quantity', usage: 'Accepted for compatibility; info lines are not buffered.' },
   { name: 'log-text-split-stream', kind: 'bool', defaultValue: false, usage: 'With --logging-format=text: write info lines to stdout and errors to stderr.' },
+  { name: 'version', kind: 'bool', defaultValue: false, usage: 'Print the name, version and git commit, then exit (not an upstream flag).' },
   { name: 'automaxprocs', kind: 'bool', defaultValue: false, usage: 'Accepted for compatibility; it tunes the Go runtime and has no effect here.' },
 ];
 
@@ -102,23 +105,28 @@ export function parseSidecarOptions(argv: readonly string[]): SidecarOptions {
   return toOptions(parsed);
 }
 
-function toOptions(parsed: ParsedFlags): SidecarOptions {
-  const get = <T extends FlagValue>(name: string) => parsed.values.get(name) as T;
-  const healthPort = Number(get<string>('health-port'));
-  const httpEndpoint = get<string>('http-endpoint');
-  const metricsAddress = get<string>('metrics-address');
-
-  // Same rules and words as upstream, checked after parsing; exit 1.
+/** Upstream's rules between flags, in upstream's words; main exits 1 on them. */
+function checkFlagConflicts(healthPort: number, httpEndpoint: string, metricsAddress: string, metricsPath: string): void {
   if (healthPort !== DEFAULT_HEALTH_PORT && httpEndpoint !== '') {
     throw new OptionsConflictError('Only one of `--health-port` and `--http-endpoint` can be explicitly set');
   }
   if (metricsAddress !== '' && httpEndpoint !== '') {
     throw new OptionsConflictError('Only one of `--metrics-address` and `--http-endpoint` can be explicitly set');
   }
-
-  if (httpEndpoint !== '' && get<string>('metrics-path') === '/healthz') {
+  if (httpEndpoint !== '' && metricsPath === '/healthz') {
     throw new OptionsConflictError('`--metrics-path` cannot be /healthz when metrics share the `--http-endpoint` listener');
   }
+}
+
+function toOptions(parsed: ParsedFlags): SidecarOptions {
+  const get = <T extends FlagValue>(name: string) => parsed.values.get(name) as T;
+  const healthPort = Number(get<string>('health-port'));
+  const httpEndpoint = get<string>('http-endpoint');
+  const metricsAddress = get<string>('metrics-address');
+
+  const showVersion = get<boolean>('version');
+  // Same rules and words as upstream, checked after parsing; exit 1. --version answers whatever else is set.
+  if (!showVersion) checkFlagConflicts(healthPort, httpEndpoint, metricsAddress, get<string>('metrics-path'));
 
   const notices: string[] = [];
   for (const retired of RETIRED_FLAGS) {
@@ -144,6 +152,7 @@ function toOptions(parsed: ParsedFlags): SidecarOptions {
     verbosity: get<number>('v'),
     loggingFormat,
     splitStream: loggingFormat === 'json' ? get<boolean>('log-json-split-stream') : get<boolean>('log-text-split-stream'),
+    showVersion,
     notices,
   };
 }

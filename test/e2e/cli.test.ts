@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { FakeDriver } from '../helpers/fake-driver';
+import packageJson from '../../package.json';
 import { runSidecarToExit, Sidecar } from '../helpers/sidecar';
 import { makeTempDir } from '../helpers/tmp';
 
@@ -18,6 +19,16 @@ test('--help and -h print usage and exit 0', async () => {
       assert.ok(result.stderr.includes(`\n  -${name}\n`), `usage lists -${name}`);
     }
     assert.ok(result.stderr.includes('(default 3s)'));
+  }
+});
+
+test('--version prints name, version and node on stdout, exit 0, whatever else is set', async () => {
+  for (const args of [['--version'], ['-version=true', '--health-port=1', '--http-endpoint=:2']]) {
+    const result = await runSidecarToExit(args);
+    assert.equal(result.code, 0, result.stderr);
+    // A tsc build does not know its git commit; the bundle does (bundle.test.ts).
+    assert.equal(result.stdout, `${packageJson.name} ${packageJson.version}, node ${process.version}\n`);
+    assert.equal(result.stderr, '');
   }
 });
 

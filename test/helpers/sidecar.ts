@@ -8,6 +8,15 @@ import { LineCollector } from './lines';
 
 export const SIDECAR_MAIN = path.resolve(__dirname, '..', '..', 'src', 'main.js');
 
+/** How to start the sidecar: an executable and the arguments before the sidecar's own flags. */
+export interface SidecarCommand {
+  readonly executable: string;
+  readonly leadingArgs: readonly string[];
+}
+
+/** The tsc build, run by the node running the tests. */
+export const DIST_COMMAND: SidecarCommand = { executable: process.execPath, leadingArgs: [SIDECAR_MAIN] };
+
 export interface ExitResult {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -27,16 +36,16 @@ export class Sidecar {
   }
 
   /** Spawns the sidecar without waiting for anything; killed after the test. */
-  static spawn(t: TestContext, args: readonly string[]): Sidecar {
-    const child = spawn(process.execPath, [SIDECAR_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  static spawn(t: TestContext, args: readonly string[], command: SidecarCommand = DIST_COMMAND): Sidecar {
+    const child = spawn(command.executable, [...command.leadingArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const sidecar = new Sidecar(child);
     t.after(() => sidecar.kill('SIGKILL'));
     return sidecar;
   }
 
   /** Spawns the sidecar on a free loopback port and waits until it serves and knows the driver. */
-  static async start(t: TestContext, args: readonly string[], timeoutMs = 15_000): Promise<Sidecar> {
-    const sidecar = Sidecar.spawn(t, ['--http-endpoint=127.0.0.1:0', ...args]);
+  static async start(t: TestContext, args: readonly string[], timeoutMs = 15_000, command: SidecarCommand = DIST_COMMAND): Promise<Sidecar> {
+    const sidecar = Sidecar.spawn(t, ['--http-endpoint=127.0.0.1:0', ...args], command);
     await sidecar.waitUntilServing(timeoutMs);
     await sidecar.waitForLog(/"CSI driver name"/, timeoutMs);
     return sidecar;
@@ -71,8 +80,12 @@ export class Sidecar {
 }
 
 /** Runs the sidecar to completion (for flag tests) and returns its exit and output. */
-export async function runSidecarToExit(args: readonly string[], timeoutMs = 15_000): Promise<ExitResult & { stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [SIDECAR_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runSidecarToExit(
+  args: readonly string[],
+  timeoutMs = 15_000,
+  command: SidecarCommand = DIST_COMMAND,
+): Promise<ExitResult & { stdout: string; stderr: string }> {
+  const child = spawn(command.executable, [...command.leadingArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout = new LineCollector(child.stdout);
   const stderr = new LineCollector(child.stderr);
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

@@ -1,0 +1,82 @@
+// `npm run build` step two: the sidecar as one file that runs with plain
+// `node` and no node_modules (what the container image ships), plus the
+// license texts of the packages bundled into it.
+//
+//   node dist/scripts/bundle.js [--out dist/bundle]
+//
+// The git commit is written in for --version when it is known.
+
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { build, Metafile } from 'esbuild';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+export const BUNDLE_FILE_NAME = 'csi-livenessprobe.js';
+export const LICENSES_FILE_NAME = 'THIRD-PARTY-LICENSES.txt';
+/** The bin script's "#!/usr/bin/env -S node <V8 options>" line: the bundle runs with the same options. */
+export const SHEBANG = fs.readFileSync(path.join(ROOT, 'bin', 'csi-livenessprobe.js'), 'utf8').split('\n')[0];
+
+/** CSI_LIVENESSPROBE_GIT_COMMIT (the image build passes it in), else git's HEAD, else nothing. */
+function gitCommit(): string {
+  const given = process.env.CSI_LIVENESSPROBE_GIT_COMMIT;
+  if (given !== undefined && given !== '') return given;
+  try {
+    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return ''; // not a git checkout (a source tarball): --version then names no commit
+  }
+}
+
+/** Writes the bundle and the license file into `outDir`; returns the bundle's path. */
+export async function bundleSidecar(outDir: string): Promise<string> {
+  const outFile = path.join(outDir, BUNDLE_FILE_NAME);
+  const result = await build({
+    entryPoints: [path.join(ROOT, 'src', 'main.ts')],
+    outfile: outFile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    // Not minified: klog lines name the bundle's line numbers, which must stay meaningful.
+    minify: false,
+    banner: { js: SHEBANG },
+    define: { CSI_LIVENESSPROBE_GIT_COMMIT: JSON.stringify(gitCommit()) },
+    legalComments: 'none', // the whole license texts go to LICENSES_FILE_NAME instead
+    metafile: true,
+    logLevel: 'warning',
+  });
+  fs.chmodSync(outFile, 0o755);
+  fs.writeFileSync(path.join(outDir, LICENSES_FILE_NAME), thirdPartyLicenses(result.metafile));
+  return outFile;
+}
+
+/** The LICENSE file of every npm package with code in the bundle. */
+function thirdPartyLicenses(metafile: Metafile): string {
+  const packageDirs = new Set<string>();
+  for (const input of Object.keys(metafile.inputs)) {
+    const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (match) packageDirs.add(path.resolve(ROOT, match[1]));
+  }
+  const sections: string[] = [];
+  for (const dir of [...packageDirs].sort()) {
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name: string; version: string; license?: string };
+    const licenseFile = fs.readdirSync(dir).find((name) => /^(license|licence|copying)/i.test(name));
+    if (!licenseFile) throw new Error(`${manifest.name} has no LICENSE file; its license (${manifest.license ?? 'unknown'}) must be checked by hand`);
+    const text = fs.readFileSync(path.join(dir, licenseFile), 'utf8').trim();
+    sections.push(`${manifest.name}@${manifest.version} (${manifest.license ?? 'see below'})\n\n${text}\n`);
+  }
+  return sections.join(`\n${'-'.repeat(78)}\n\n`);
+}
+
+if (require.main === module) {
+  const { values } = parseArgs({ options: { out: { type: 'string', default: path.join(ROOT, 'dist', 'bundle') } } });
+  bundleSidecar(path.resolve(values.out!)).then(
+    (file) => process.stdout.write(`wrote ${path.relative(process.cwd(), file)} (${fs.statSync(file).size} bytes)\n`),
+    (err: unknown) => {
+      process.stderr.write(`bundle failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,71 @@
+// The single-file bundle (issue #6), built here with the project's own build
+// step, copied alone into an empty folder, and run with the container image's
+// exact command line (its V8 options; node and the bundle moved to this
+// machine's paths): no node_modules anywhere it could look.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, test, TestContext } from 'node:test';
+import { BUNDLE_FILE_NAME, bundleSidecar } from '../../scripts/bundle';
+import { FakeDriver } from '../helpers/fake-driver';
+import { imageCommandOutsideDocker, REPO_ROOT } from '../helpers/image';
+import { runSidecarToExit, Sidecar, SidecarCommand } from '../helpers/sidecar';
+import { makeTempDir } from '../helpers/tmp';
+
+const PACKAGE = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+
+// Built once for the file; each test copies the bundle into a folder of its own.
+const buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lp-bundle-'));
+let built: Promise<string> | undefined;
+after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
+
+async function bundleAloneInEmptyFolder(t: TestContext): Promise<SidecarCommand> {
+  built ??= bundleSidecar(buildDir);
+  const bundle = await built;
+  const lonelyDir = makeTempDir(t);
+  fs.copyFileSync(bundle, path.join(lonelyDir, BUNDLE_FILE_NAME));
+  assert.deepEqual(fs.readdirSync(lonelyDir), [BUNDLE_FILE_NAME]);
+  return imageCommandOutsideDocker(path.join(lonelyDir, BUNDLE_FILE_NAME));
+}
+
+function gitHead(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+test('bundle: --help prints usage and exits 0; --version names the package, version and commit', async (t) => {
+  const command = await bundleAloneInEmptyFolder(t);
+  const help = await runSidecarToExit(['--help'], 15_000, command);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stderr, /^Usage of csi-livenessprobe:\n/);
+  assert.match(help.stderr, /-csi-address string/);
+
+  const version = await runSidecarToExit(['--version'], 15_000, command);
+  assert.equal(version.code, 0, version.stderr);
+  const commit = gitHead();
+  const expected = `${PACKAGE.name} ${PACKAGE.version}${commit ? ` (git commit ${commit})` : ''}, node ${process.version}\n`;
+  assert.equal(version.stdout, expected);
+});
+
+test('bundle: healthy driver -> 200 ok, metrics served (prom-client inside the bundle), dead driver -> 500', async (t) => {
+  const command = await bundleAloneInEmptyFolder(t);
+  const socketPath = path.join(makeTempDir(t), 'csi.sock');
+  const driver = await FakeDriver.start(t, socketPath);
+  const sidecar = await Sidecar.start(t, [`--csi-address=${socketPath}`], 15_000, command);
+  const healthy = await sidecar.request();
+  assert.equal(healthy.status, 200);
+  assert.equal(healthy.body, 'ok');
+  const metrics = await sidecar.request('/metrics');
+  assert.equal(metrics.status, 200);
+  assert.match(metrics.body, /^csi_sidecar_operations_seconds_count\{driver_name="test\.csi\.example\.com",grpc_status_code="OK",method_name="\/csi\.v1\.Identity\/Probe"\} 1$/m);
+  await driver.kill('SIGKILL');
+  const failing = await sidecar.request();
+  assert.equal(failing.status, 500);
+  assert.match(failing.body, /^rpc error: code = Unavailable desc = connect ECONNREFUSED /);
+});
