@@ -6,15 +6,28 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { bundleSidecar } from '../scripts/bundle';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const DRIVER_SCRIPT = path.join(ROOT, 'dist', 'test', 'driver', 'csi-test-driver.js');
 const OUR_BIN = path.join(ROOT, 'bin', 'csi-livenessprobe.js');
 /** The V8 options the sidecar runs with: those on the bin script's "#!/usr/bin/env -S node ..." line. */
 export const OUR_NODE_OPTIONS = fs.readFileSync(OUR_BIN, 'utf8').split('\n')[0].replace(/^#!\S*env -S node\s*/, '');
-export const OUR_COMMAND = `${process.execPath} ${OUR_NODE_OPTIONS} ${OUR_BIN} --csi-address={address} --http-endpoint=127.0.0.1:{port}`;
-/** `--vs grpc-js`: the same sidecar and options with the @grpc/grpc-js transport (README, "Design"). */
-export const GRPC_JS_COMMAND = `${process.execPath} ${OUR_NODE_OPTIONS} ${path.join(ROOT, 'dist', 'bench', 'grpc-js-sidecar.js')} --csi-address={address} --http-endpoint=127.0.0.1:{port}`;
+const SUBJECT_ARGS = '--csi-address={address} --http-endpoint=127.0.0.1:{port}';
+/** The tsc build through the bin script. */
+export const OUR_TSC_COMMAND = `${process.execPath} ${OUR_NODE_OPTIONS} ${OUR_BIN} ${SUBJECT_ARGS}`;
+/** `--vs grpc-js`: the tsc build with the @grpc/grpc-js transport (README, "Design"); compared with OUR_TSC_COMMAND. */
+export const GRPC_JS_COMMAND = `${process.execPath} ${OUR_NODE_OPTIONS} ${path.join(ROOT, 'dist', 'bench', 'grpc-js-sidecar.js')} ${SUBJECT_ARGS}`;
+
+/**
+ * Builds the single-file bundle into `outDir` and returns the command that
+ * runs it as the container image does (same V8 options): what ships is what
+ * is measured.
+ */
+export async function buildBundleCommand(outDir = path.join(ROOT, 'dist', 'bundle')): Promise<string> {
+  const bundle = await bundleSidecar(outDir);
+  return `${process.execPath} ${OUR_NODE_OPTIONS} ${bundle} ${SUBJECT_ARGS}`;
+}
 
 export interface Running {
   readonly child: ChildProcess;

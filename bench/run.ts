@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from './load';
 import { median, readProcStats } from './proc';
-import { freePort, getStatus, GRPC_JS_COMMAND, OUR_COMMAND, Running, startDriver, startSubject, waitForHealthy } from './processes';
+import { buildBundleCommand, freePort, getStatus, GRPC_JS_COMMAND, OUR_TSC_COMMAND, Running, startDriver, startSubject, waitForHealthy } from './processes';
 
 const { values: args } = parseArgs({
   options: {
@@ -240,7 +240,8 @@ function printTable(subjects: readonly Subject[], figures: Map<string, SubjectFi
 }
 
 async function main(): Promise<void> {
-  const subjects: Subject[] = [{ name: 'ours', command: OUR_COMMAND }];
+  // Ours is the bundle the image runs; against grpc-js both run from the tsc build, so only the transport differs.
+  const subjects: Subject[] = [{ name: 'ours', command: args.vs === 'grpc-js' ? OUR_TSC_COMMAND : await buildBundleCommand() }];
   if (args.vs) subjects.push({ name: 'theirs', command: args.vs === 'grpc-js' ? GRPC_JS_COMMAND : args.vs });
   const figures = await measureAll(subjects);
   printTable(subjects, figures);

@@ -8,7 +8,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { median, readProcStats } from './proc';
-import { freePort, getStatus, OUR_COMMAND, Running, startDriver, startSubject, waitForHealthy } from './processes';
+import { buildBundleCommand, freePort, getStatus, Running, startDriver, startSubject, waitForHealthy } from './processes';
 
 export const RSS_GROWTH_LIMIT_KIB = 2 * 1024;
 const DRIVING_CONNECTIONS = 2;
@@ -60,9 +60,10 @@ export interface SoakOptions {
 export async function runSoak(checks: number, { warmupChecks = 0, log = () => undefined }: SoakOptions = {}): Promise<SoakReport> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lp-soak-'));
   const socketPath = path.join(dir, 'csi.sock');
+  const command = await buildBundleCommand(path.join(dir, 'bundle')); // what the image runs
   let driver: Running = await startDriver(socketPath);
   const port = await freePort();
-  const sidecar = startSubject(OUR_COMMAND, socketPath, port);
+  const sidecar = startSubject(command, socketPath, port);
   const url = `http://127.0.0.1:${port}/healthz`;
   const agent = new http.Agent({ keepAlive: true, maxSockets: DRIVING_CONNECTIONS });
   const statusCounts: Record<string, number> = {};
