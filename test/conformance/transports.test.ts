@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http2 from 'node:http2';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, test, TestContext } from 'node:test';
@@ -22,6 +23,7 @@ import { Logger } from '../../src/log/logger';
 import { FakeDriver } from '../helpers/fake-driver';
 import { grpcFrame, respondOk, respondTrailersOnly, respondWithChunks, ScriptedGrpcServer } from '../helpers/scripted-grpc-server';
 import { makeTempDir } from '../helpers/tmp';
+import { waitFor } from '../helpers/wait';
 
 const TRANSPORTS: readonly [string, CsiTransportFactory][] = [
   ['node:http2', createHttp2Transport],
@@ -114,6 +116,9 @@ for (const [transportName, createTransport] of TRANSPORTS) {
       const { driver, socketPath, connection } = await setUp(t);
       assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
       await driver.kill('SIGKILL');
+      // The process is gone; let the transport see its connection close too (grpc-js has no retry for a call
+      // made in between; the HTTP/2 transport's retry is tested below).
+      await waitFor('the connection to leave READY', () => (connection.state === 'READY' ? undefined : true), 2_000);
       const { error, elapsedMs } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
       assert.equal(error.codeName, 'Unavailable');
       assert.equal(error.description, connectFailureText(connection.address, 'ECONNREFUSED'));
@@ -237,7 +242,7 @@ async function waitForSessionEnd(connection: CsiConnection): Promise<void> {
   while (connection.state === 'READY' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
-describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go', () => {
+describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go, and beyond it', () => {
   test('grpc-message: every percent-escape is decoded, a malformed one kept (grpc-js leaves %3A encoded)', async (t) => {
     const socketPath = path.join(makeTempDir(t), 'csi.sock');
     await ScriptedGrpcServer.start(t, socketPath, (stream) => respondTrailersOnly(stream, 9, 'busy%3A%20100%25%2C%20bad%zz%2'));
@@ -261,6 +266,45 @@ describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go', 
       assert.equal(error.codeName, 'Internal');
     });
   }
+
+  test('a peer that goes silent (no answer, no PING ACK): its session is replaced after a timed-out call', async (t) => {
+    const socketPath = path.join(makeTempDir(t), 'csi.sock');
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket)); // accepts, never speaks HTTP/2
+    await new Promise<void>((resolve) => silent.listen(socketPath, resolve));
+    t.after(() => {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    });
+    const connection = connect(t, socketPath, createHttp2Transport);
+    assert.equal((await expectCallError(probe(connection, 300))).error.codeName, 'DeadlineExceeded');
+    await waitFor('the silent session to be dropped', () => (connection.state === 'READY' ? undefined : true), 5_000);
+    assert.equal((await expectCallError(probe(connection, 300))).error.codeName, 'DeadlineExceeded');
+    assert.equal(sockets.length, 2, 'the second call dialled a new connection');
+  });
+
+  test('a slow driver that still answers PING keeps its session', async (t) => {
+    const socketPath = path.join(makeTempDir(t), 'csi.sock');
+    const server = await ScriptedGrpcServer.start(t, socketPath, () => {}); // never answers a call
+    const connection = connect(t, socketPath, createHttp2Transport);
+    assert.equal((await expectCallError(probe(connection, 300))).error.codeName, 'DeadlineExceeded');
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // longer than the PING limit
+    assert.equal(connection.state, 'READY');
+    assert.equal((await expectCallError(probe(connection, 300))).error.codeName, 'DeadlineExceeded');
+    assert.equal(server.sessions, 1);
+  });
+
+  test('driver replaced under an unanswered call: the retry reaches the new driver', async (t) => {
+    const socketPath = path.join(makeTempDir(t), 'csi.sock');
+    const first = await FakeDriver.start(t, socketPath, ['--hang-probe']);
+    const connection = connect(t, socketPath, createHttp2Transport);
+    const pending = probe(connection, CALL_TIMEOUT_MS);
+    await first.waitForCalls('Probe', 1);
+    const second = await FakeDriver.start(t, socketPath); // removes the old file, binds a new one
+    await first.kill('SIGKILL');
+    assert.equal(await pending, true);
+    assert.equal(second.calls('Probe'), 1);
+  });
 
   test('GetPluginInfo is sent as the method path', async (t) => {
     const socketPath = path.join(makeTempDir(t), 'csi.sock');

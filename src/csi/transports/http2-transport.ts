@@ -24,12 +24,17 @@ import {
 } from '../transport';
 import { Http2UnaryCall, SessionView } from './http2-unary-call';
 
+/** How long a PING may take before the session is taken for dead. */
+const PING_TIMEOUT_MS = 1_000;
+
 type CallSettler = (call: Http2UnaryCall, outcome: Buffer | CsiCallError) => void;
 
 /** One session and what has happened to it. */
 class DriverSession implements SessionView {
   goawayReceived = false;
   connected = false;
+  /** Set while a PING checks whether the session still carries anything. */
+  pingInFlight = false;
   /** Why the session ended before connecting, for calls made meanwhile. */
   connectError: NodeJS.ErrnoException | undefined;
 
@@ -65,11 +70,15 @@ export class Http2Transport implements CsiTransport {
       const settle = (call: Http2UnaryCall, outcome: Buffer | CsiCallError): void => {
         this.callsInFlight.delete(call);
         const remainingMs = deadline - performance.now();
-        // Transparent retry (gRPC's term): a refused stream never reached the driver, so one more try on a new session.
-        if (call.refused && !retried && remainingMs > 0) {
+        // One more try on a new session when the first could not have been answered: a refused stream never
+        // reached the driver (gRPC's transparent retry); a connection that died under an unanswered call is
+        // usually a driver that died or restarted before we noticed, and the sidecar's calls (Identity
+        // GetPluginInfo and Probe) are reads, safe to repeat. The retry reports the driver's state now.
+        if ((call.refused || call.lostUnanswered) && !retried && remainingMs > 0) {
           retried = true;
           return this.startCall(method, request, remainingMs, settle);
         }
+        if (call.timedOutUnanswered) this.dropSessionUnlessPingAnswered(call.view as DriverSession);
         if (outcome instanceof CsiCallError) reject(outcome);
         else resolve(outcome);
       };
@@ -102,7 +111,38 @@ export class Http2Transport implements CsiTransport {
     dropped?.session.destroy();
   }
 
+  /**
+   * After a call went unanswered until its deadline: a session whose peer does
+   * not answer a PING within PING_TIMEOUT_MS is dead (a network path that
+   * dropped without a reset, a frozen driver) and is replaced, so a driver that
+   * comes back is reached instead of every later check timing out on it. A
+   * driver that is merely slow answers the PING and keeps its session.
+   */
+  private dropSessionUnlessPingAnswered(driverSession: DriverSession): void {
+    if (driverSession.pingInFlight || this.current !== driverSession) return;
+    driverSession.pingInFlight = true;
+    const dead = (): void => {
+      clearTimeout(timer);
+      driverSession.pingInFlight = false;
+      this.forget(driverSession, 'IDLE');
+      driverSession.session.destroy();
+    };
+    const timer = setTimeout(dead, PING_TIMEOUT_MS);
+    try {
+      driverSession.session.ping((err) => {
+        if (err) return dead();
+        clearTimeout(timer);
+        driverSession.pingInFlight = false;
+      });
+    } catch {
+      dead(); // the session no longer takes frames
+    }
+  }
+
   private currentSession(): DriverSession {
+    const current = this.current;
+    // A session can be closed or destroyed a moment before its 'close' event has run.
+    if (current && (current.session.closed || current.session.destroyed)) this.forget(current, 'IDLE');
     if (this.current) return this.current;
     const session = http2.connect('http://localhost', {
       createConnection: () => (this.address.tcp ? net.connect(this.address.tcp.port, this.address.tcp.host) : net.connect(this.address.socketPath!)),

@@ -52,10 +52,14 @@ export class Http2UnaryCall {
    * excludes it, or RST_STREAM REFUSED_STREAM): safe to send again.
    */
   refused = false;
+  /** Set when the connection closed before the driver sent any response headers. */
+  lostUnanswered = false;
+  /** Set when the deadline passed before the driver sent any response headers. */
+  timedOutUnanswered = false;
 
   /** Throws when the session no longer takes streams (ERR_HTTP2_GOAWAY_SESSION, ERR_HTTP2_INVALID_SESSION). */
   constructor(
-    private readonly view: SessionView,
+    readonly view: SessionView,
     private readonly address: CsiAddress,
     readonly method: string,
     request: Buffer,
@@ -73,7 +77,10 @@ export class Http2UnaryCall {
       },
       { endStream: false },
     );
-    this.deadlineTimer = setTimeout(() => this.cancel(STATUS_DEADLINE_EXCEEDED, deadlineExceededText(method, timeoutMs)), timeoutMs);
+    this.deadlineTimer = setTimeout(() => {
+      this.timedOutUnanswered = this.httpStatus === undefined;
+      this.cancel(STATUS_DEADLINE_EXCEEDED, deadlineExceededText(method, timeoutMs));
+    }, timeoutMs);
     this.stream.on('response', (headers) => this.onResponseHeaders(headers));
     this.stream.on('data', (chunk: Buffer) => this.onData(chunk));
     this.stream.on('trailers', (trailers) => {
@@ -139,6 +146,7 @@ export class Http2UnaryCall {
       return new CsiCallError(STATUS_UNAVAILABLE, 'the CSI driver closed the connection (GOAWAY) before taking the call');
     }
     if (session.destroyed || session.closed) {
+      this.lostUnanswered = this.httpStatus === undefined;
       const cause = this.streamError?.cause instanceof Error ? `: ${this.streamError.cause.message}` : '';
       return new CsiCallError(STATUS_UNAVAILABLE, `lost the connection to the CSI driver during the call${cause}`);
     }
