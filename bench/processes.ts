@@ -2,17 +2,15 @@
 // command (ours, or any other given with {address} and {port} placeholders).
 
 import { ChildProcess, spawn } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { bundleSidecar } from '../scripts/bundle';
+import { bundleSidecar, SIDECAR_NODE_OPTIONS } from '../scripts/bundle';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const DRIVER_SCRIPT = path.join(ROOT, 'dist', 'test', 'driver', 'csi-test-driver.js');
 const OUR_BIN = path.join(ROOT, 'bin', 'csi-livenessprobe.js');
-/** The V8 options the sidecar runs with: those on the bin script's "#!/usr/bin/env -S node ..." line. */
-export const OUR_NODE_OPTIONS = fs.readFileSync(OUR_BIN, 'utf8').split('\n')[0].replace(/^#!\S*env -S node\s*/, '');
+const OUR_NODE_OPTIONS = SIDECAR_NODE_OPTIONS.join(' ');
 const SUBJECT_ARGS = '--csi-address={address} --http-endpoint=127.0.0.1:{port}';
 /** The tsc build through the bin script. */
 export const OUR_TSC_COMMAND = `${process.execPath} ${OUR_NODE_OPTIONS} ${OUR_BIN} ${SUBJECT_ARGS}`;

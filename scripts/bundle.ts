@@ -17,9 +17,11 @@ export const BUNDLE_FILE_NAME = 'csi-livenessprobe.js';
 export const LICENSES_FILE_NAME = 'THIRD-PARTY-LICENSES.txt';
 /** The bin script's "#!/usr/bin/env -S node <V8 options>" line: the bundle runs with the same options. */
 export const SHEBANG = fs.readFileSync(path.join(ROOT, 'bin', 'csi-livenessprobe.js'), 'utf8').split('\n')[0];
+/** The V8 options the sidecar runs with, from SHEBANG; the benchmark and the image use the same. */
+export const SIDECAR_NODE_OPTIONS: readonly string[] = SHEBANG.replace(/^#!\S*env -S node\s*/, '').split(/\s+/).filter(Boolean);
 
 /** CSI_LIVENESSPROBE_GIT_COMMIT (the image build passes it in), else git's HEAD, else nothing. */
-function gitCommit(): string {
+export function gitCommit(): string {
   const given = process.env.CSI_LIVENESSPROBE_GIT_COMMIT;
   if (given !== undefined && given !== '') return given;
   try {

@@ -45,7 +45,8 @@ export class MessageDeframer {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
-  constructor(private readonly responseEncoding: string | undefined) {}
+  /** The response's grpc-encoding header, named when a compressed message is refused. */
+  responseEncoding: string | undefined;
 
   push(chunk: Buffer): void {
     if (this.violation) return;

@@ -191,7 +191,7 @@ for (const [transportName, createTransport] of TRANSPORTS) {
         stream.on('close', () => session.goaway(http2.constants.NGHTTP2_NO_ERROR, stream.id));
       });
       assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
-      await waitForSessionEnd(connection);
+      await waitFor('the session to be let go after GOAWAY', () => (connection.state === 'READY' ? undefined : true), 5_000);
       assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
       assert.equal(server.sessions, 2);
     });
@@ -234,12 +234,6 @@ for (const [transportName, createTransport] of TRANSPORTS) {
       });
     }
   });
-}
-
-/** Waits until the connection has let its session go (after GOAWAY) so the next call must dial. */
-async function waitForSessionEnd(connection: CsiConnection): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (connection.state === 'READY' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go, and beyond it', () => {

@@ -4,18 +4,16 @@
 // machine's paths): no node_modules anywhere it could look.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test, TestContext } from 'node:test';
-import { BUNDLE_FILE_NAME, bundleSidecar } from '../../scripts/bundle';
+import { BUNDLE_FILE_NAME, bundleSidecar, gitCommit } from '../../scripts/bundle';
+import packageJson from '../../package.json';
 import { FakeDriver } from '../helpers/fake-driver';
-import { imageCommandOutsideDocker, REPO_ROOT } from '../helpers/image';
+import { imageCommandOutsideDocker } from '../helpers/image';
 import { runSidecarToExit, Sidecar, SidecarCommand } from '../helpers/sidecar';
 import { makeTempDir } from '../helpers/tmp';
-
-const PACKAGE = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 
 // Built once for the file; each test copies the bundle into a folder of its own.
 const buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lp-bundle-'));
@@ -31,14 +29,6 @@ async function bundleAloneInEmptyFolder(t: TestContext): Promise<SidecarCommand>
   return imageCommandOutsideDocker(path.join(lonelyDir, BUNDLE_FILE_NAME));
 }
 
-function gitHead(): string | undefined {
-  try {
-    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return undefined;
-  }
-}
-
 test('bundle: --help prints usage and exits 0; --version names the package, version and commit', async (t) => {
   const command = await bundleAloneInEmptyFolder(t);
   const help = await runSidecarToExit(['--help'], 15_000, command);
@@ -48,8 +38,8 @@ test('bundle: --help prints usage and exits 0; --version names the package, vers
 
   const version = await runSidecarToExit(['--version'], 15_000, command);
   assert.equal(version.code, 0, version.stderr);
-  const commit = gitHead();
-  const expected = `${PACKAGE.name} ${PACKAGE.version}${commit ? ` (git commit ${commit})` : ''}, node ${process.version}\n`;
+  const commit = gitCommit(); // what the build wrote in
+  const expected = `${packageJson.name} ${packageJson.version}${commit ? ` (git commit ${commit})` : ''}, node ${process.version}\n`;
   assert.equal(version.stdout, expected);
 });
 

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import packageJson from '../../package.json';
+import { SIDECAR_NODE_OPTIONS } from '../../scripts/bundle';
 import { DOCKERFILE_PATH, IMAGE_NODE_PATH, readImageEntrypoint, readImageStages, REPO_ROOT } from '../helpers/image';
 
-const BIN_SHEBANG = fs.readFileSync(path.join(REPO_ROOT, 'bin', 'csi-livenessprobe.js'), 'utf8').split('\n')[0];
-const V8_OPTIONS = BIN_SHEBANG.replace(/^#!\S*env -S node\s*/, '').split(/\s+/);
-const ENGINES_NODE_MAJOR = /\d+/.exec((JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node)![0];
+const ENGINES_NODE_MAJOR = /\d+/.exec(packageJson.engines.node)![0];
 
 /** The arguments of a stage's `keyword` instructions, flags (--from=...) included. */
 const argumentsOf = (keyword: string, stage = readImageStages().at(-1)!) =>
@@ -33,7 +33,8 @@ test('runtime: distroless Node.js of the supported major, non-root UID 65532, no
 test('ENTRYPOINT: exec form, node with the V8 options of bin/csi-livenessprobe.js, then the bundle the build stage made', () => {
   const entrypoint = readImageEntrypoint();
   assert.equal(entrypoint[0], IMAGE_NODE_PATH);
-  assert.deepEqual(entrypoint.slice(1, -1), V8_OPTIONS);
+  assert.deepEqual(entrypoint.slice(1, -1), SIDECAR_NODE_OPTIONS);
+  assert.ok(SIDECAR_NODE_OPTIONS.length > 0, 'the bin line names V8 options');
   const script = entrypoint.at(-1)!;
   const copies = argumentsOf('COPY').map((args) => args.split(/\s+/));
   const bundleCopy = copies.find((parts) => parts.at(-1) === script);

@@ -33,7 +33,7 @@ test('deframer: a message fed one byte at a time, then a second in the same chun
   const first = Buffer.from('first message');
   const second = Buffer.from('second');
   const wire = Buffer.concat([frameMessage(first), frameMessage(second)]);
-  const deframer = new MessageDeframer(undefined);
+  const deframer = new MessageDeframer();
   for (let i = 0; i < wire.length - 8; i++) deframer.push(wire.subarray(i, i + 1));
   assert.equal(deframer.messages.length, 1);
   assert.ok(deframer.incompleteBytes > 0);
@@ -44,25 +44,26 @@ test('deframer: a message fed one byte at a time, then a second in the same chun
 });
 
 test('deframer: an empty message is a message', () => {
-  const deframer = new MessageDeframer(undefined);
+  const deframer = new MessageDeframer();
   deframer.push(frameMessage(Buffer.alloc(0)));
   assert.deepEqual(deframer.messages, [Buffer.alloc(0)]);
 });
 
 test('deframer: compressed flag, unknown flag, oversized length are violations', () => {
   const compressed = Buffer.from([1, 0, 0, 0, 1, 0x42]);
-  const gzip = new MessageDeframer('gzip');
+  const gzip = new MessageDeframer();
+  gzip.responseEncoding = 'gzip';
   gzip.push(compressed);
   assert.equal(gzip.violation?.code, 13);
   assert.match(gzip.violation!.message, /compressed message \(grpc-encoding "gzip"\)/);
 
-  const badFlag = new MessageDeframer(undefined);
+  const badFlag = new MessageDeframer();
   badFlag.push(Buffer.from([7, 0, 0, 0, 0]));
   assert.equal(badFlag.violation?.code, 13);
 
   const huge = Buffer.alloc(5);
   huge.writeUInt32BE(MAX_RECEIVE_MESSAGE_BYTES + 1, 1);
-  const tooLarge = new MessageDeframer(undefined);
+  const tooLarge = new MessageDeframer();
   tooLarge.push(huge);
   assert.equal(tooLarge.violation?.code, 8);
   assert.equal(tooLarge.violation?.message, `grpc: received message larger than max (${MAX_RECEIVE_MESSAGE_BYTES + 1} vs. ${MAX_RECEIVE_MESSAGE_BYTES})`);

@@ -1,6 +1,6 @@
 // CsiTransport over Node's own node:http2: gRPC's unary calls on one HTTP/2
-// session to the driver. The default transport (README, "Design": it halves
-// the CPU per check and saves memory against @grpc/grpc-js).
+// session to the driver. The default transport (README, "Design": half the
+// CPU per check of @grpc/grpc-js).
 //
 // - One session, dialled lazily and kept while it works; a new one after
 //   GOAWAY, close, error, or when the socket file is replaced.
@@ -27,7 +27,8 @@ import { Http2UnaryCall, SessionView } from './http2-unary-call';
 /** How long a PING may take before the session is taken for dead. */
 const PING_TIMEOUT_MS = 1_000;
 
-type CallSettler = (call: Http2UnaryCall, outcome: Buffer | CsiCallError) => void;
+/** Called once per attempt; `call` is undefined when the attempt could not start. */
+type CallSettler = (outcome: Buffer | CsiCallError, call: Http2UnaryCall | undefined) => void;
 
 /** One session and what has happened to it. */
 class DriverSession implements SessionView {
@@ -67,18 +68,17 @@ export class Http2Transport implements CsiTransport {
     const deadline = performance.now() + timeoutMs;
     return new Promise((resolve, reject) => {
       let retried = false;
-      const settle = (call: Http2UnaryCall, outcome: Buffer | CsiCallError): void => {
-        this.callsInFlight.delete(call);
+      const settle: CallSettler = (outcome, call) => {
+        if (call) this.callsInFlight.delete(call);
         const remainingMs = deadline - performance.now();
         // One more try on a new session when the first could not have been answered: a refused stream never
         // reached the driver (gRPC's transparent retry); a connection that died under an unanswered call is
-        // usually a driver that died or restarted before we noticed, and the sidecar's calls (Identity
-        // GetPluginInfo and Probe) are reads, safe to repeat. The retry reports the driver's state now.
-        if ((call.refused || call.lostUnanswered) && !retried && remainingMs > 0) {
+        // usually a driver that died or restarted before we noticed. The retry reports the driver's state now.
+        if (call?.unanswerable && !retried && remainingMs > 0) {
           retried = true;
           return this.startCall(method, request, remainingMs, settle);
         }
-        if (call.timedOutUnanswered) this.dropSessionUnlessPingAnswered(call.view as DriverSession);
+        if (call?.timedOutUnanswered) this.dropSessionUnlessPingAnswered(call.view as DriverSession);
         if (outcome instanceof CsiCallError) reject(outcome);
         else resolve(outcome);
       };
@@ -86,16 +86,18 @@ export class Http2Transport implements CsiTransport {
     });
   }
 
+  /** Never throws: it also runs from a stream's close event, where a throw would end the process. */
   private startCall(method: string, request: Buffer, timeoutMs: number, settle: CallSettler): void {
-    let call: Http2UnaryCall;
+    const driverSession = this.currentSession();
     try {
-      call = new Http2UnaryCall(this.currentSession(), this.address, method, request, timeoutMs, settle);
-    } catch {
-      // The session stopped taking streams between its last event and now: use a new one.
-      this.forget(this.current, 'IDLE');
-      call = new Http2UnaryCall(this.currentSession(), this.address, method, request, timeoutMs, settle);
+      this.callsInFlight.add(new Http2UnaryCall(driverSession, this.address, method, request, timeoutMs, settle));
+    } catch (err) {
+      // currentSession() hands out no closed session, so this is one Node refuses for a reason of its own: drop it.
+      this.forget(driverSession, 'IDLE');
+      driverSession.session.destroy();
+      const reason = err instanceof Error ? err.message : String(err);
+      settle(new CsiCallError(STATUS_UNAVAILABLE, `could not start a call on the connection to ${this.address.display}: ${reason}`, { cause: err }), undefined);
     }
-    this.callsInFlight.add(call);
   }
 
   dropConnection(): void {

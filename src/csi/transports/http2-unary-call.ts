@@ -45,15 +45,15 @@ export class Http2UnaryCall {
   private settled = false;
   private httpStatus: number | undefined;
   private grpcStatus: GrpcStatus | undefined;
-  private deframer = new MessageDeframer(undefined);
+  private readonly deframer = new MessageDeframer();
   private streamError: Error | undefined;
   /**
-   * Set when the server refused the stream before reading it (GOAWAY that
-   * excludes it, or RST_STREAM REFUSED_STREAM): safe to send again.
+   * Set at close when the driver cannot have answered: it refused the stream
+   * unread (GOAWAY that excludes it, RST_STREAM REFUSED_STREAM), or the
+   * connection died before any response headers. Sending again is safe for
+   * the sidecar's calls, which are reads.
    */
-  refused = false;
-  /** Set when the connection closed before the driver sent any response headers. */
-  lostUnanswered = false;
+  unanswerable = false;
   /** Set when the deadline passed before the driver sent any response headers. */
   timedOutUnanswered = false;
 
@@ -64,7 +64,7 @@ export class Http2UnaryCall {
     readonly method: string,
     request: Buffer,
     timeoutMs: number,
-    private readonly onSettled: (call: Http2UnaryCall, outcome: Buffer | CsiCallError) => void,
+    private readonly onSettled: (outcome: Buffer | CsiCallError, call: Http2UnaryCall) => void,
   ) {
     this.stream = view.session.request(
       {
@@ -102,7 +102,7 @@ export class Http2UnaryCall {
   private onResponseHeaders(headers: http2.IncomingHttpHeaders): void {
     this.httpStatus = Number(headers[':status']);
     const encoding = headers['grpc-encoding'];
-    this.deframer = new MessageDeframer(typeof encoding === 'string' ? encoding : undefined);
+    this.deframer.responseEncoding = typeof encoding === 'string' ? encoding : undefined;
     // Trailers-Only: "Trailers-Only is permitted for calls that produce an immediate error".
     this.grpcStatus = readGrpcStatus(headers);
     const contentType = String(headers['content-type'] ?? '');
@@ -118,8 +118,11 @@ export class Http2UnaryCall {
   }
 
   private onStreamClosed(): void {
-    const notAnswered = this.httpStatus === undefined;
-    this.refused = notAnswered && (this.view.goawayReceived || this.stream.rstCode === NGHTTP2_REFUSED_STREAM);
+    const session = this.view.session;
+    this.unanswerable =
+      this.httpStatus === undefined &&
+      connectErrnoOf(this.streamError) === undefined && // never connected: a retry would only dial again
+      (this.view.goawayReceived || this.stream.rstCode === NGHTTP2_REFUSED_STREAM || session.destroyed || session.closed);
     this.settle(this.outcomeAtClose());
   }
 
@@ -146,7 +149,6 @@ export class Http2UnaryCall {
       return new CsiCallError(STATUS_UNAVAILABLE, 'the CSI driver closed the connection (GOAWAY) before taking the call');
     }
     if (session.destroyed || session.closed) {
-      this.lostUnanswered = this.httpStatus === undefined;
       const cause = this.streamError?.cause instanceof Error ? `: ${this.streamError.cause.message}` : '';
       return new CsiCallError(STATUS_UNAVAILABLE, `lost the connection to the CSI driver during the call${cause}`);
     }
@@ -162,6 +164,6 @@ export class Http2UnaryCall {
     if (this.settled) return;
     this.settled = true;
     clearTimeout(this.deadlineTimer);
-    this.onSettled(this, outcome);
+    this.onSettled(outcome, this);
   }
 }
