@@ -14,8 +14,12 @@ import type { CsiTransportFactory } from './csi/transport';
 import { createHttp2Transport } from './csi/transports/http2-transport';
 import { createHealthzHandler, SharedHealthCheck } from './http/healthz';
 import { createMetricsHandler } from './http/metrics-endpoint';
+import { ConnectionBudget } from './http/connection-budget';
+import { chooseConnectionBudget, readOpenFileLimit } from './http/connection-sizing';
 import { HttpListener, RouteHandler } from './http/server';
+import { ShedReport } from './http/shed-report';
 import { Logger } from './log/logger';
+import type { MetricsRecorder } from './metrics/recorder';
 import type { SidecarMetrics } from './metrics/sidecar-metrics';
 import { installGracefulShutdown } from './shutdown';
 import { versionLine } from './version';
@@ -50,6 +54,16 @@ function createMetricsIfServed(options: SidecarOptions): SidecarMetrics | undefi
   return new SidecarMetrics();
 }
 
+/** One budget for every listener: file descriptors and memory are the process's. */
+function createConnectionBudget(logger: Logger, metrics: MetricsRecorder | undefined): ConnectionBudget {
+  const openFileLimit = readOpenFileLimit();
+  if ('unknown' in openFileLimit) logger.warning('Open-file limit unknown; sizing the HTTP connection budget by memory only', { reason: openFileLimit.unknown });
+  const { maxConnections, limitedBy } = chooseConnectionBudget(openFileLimit);
+  logger.infoAt(2, 'HTTP connection budget', { connections: maxConnections, limitedBy, openFileLimit: 'soft' in openFileLimit ? openFileLimit.soft : 'unknown' });
+  const report = new ShedReport(logger, metrics, maxConnections);
+  return new ConnectionBudget(maxConnections, (reason) => report.record(reason));
+}
+
 async function listenOrExit(listener: HttpListener, logger: Logger, message: string): Promise<void> {
   try {
     const boundAddress = await listener.listen();
@@ -78,6 +92,7 @@ export async function main(createTransport: CsiTransportFactory = createHttp2Tra
   const connection = new CsiConnection(options.csiAddress, logger, metrics, createTransport);
   const discovery = new DriverDiscovery(connection, options.probeTimeoutMs, logger);
   const check = new SharedHealthCheck(connection, discovery, options.probeTimeoutMs, logger, metrics);
+  const budget = createConnectionBudget(logger, metrics);
   const listeners: HttpListener[] = [];
   installGracefulShutdown({
     logger,
@@ -91,12 +106,12 @@ export async function main(createTransport: CsiTransportFactory = createHttp2Tra
   const healthRoutes = new Map<string, RouteHandler>([['/healthz', createHealthzHandler({ check, discovery, connection, metrics })]]);
   if (metrics && options.metricsListen) {
     const metricsRoutes = new Map([[options.metricsPath, createMetricsHandler(metrics)]]);
-    const metricsListener = new HttpListener(options.metricsListen, metricsRoutes, '--metrics-address');
+    const metricsListener = new HttpListener(options.metricsListen, metricsRoutes, '--metrics-address', budget);
     listeners.push(metricsListener);
     await listenOrExit(metricsListener, logger, 'Separate metrics ServeMux listening');
   }
   if (metrics && options.metricsOnHealthListener) healthRoutes.set(options.metricsPath, createMetricsHandler(metrics));
-  const healthListener = new HttpListener(options.healthListen, healthRoutes, options.metricsOnHealthListener ? '--http-endpoint' : '--health-port');
+  const healthListener = new HttpListener(options.healthListen, healthRoutes, options.metricsOnHealthListener ? '--http-endpoint' : '--health-port', budget);
   listeners.push(healthListener);
   await listenOrExit(healthListener, logger, 'ServeMux listening');
 

@@ -4,14 +4,14 @@
 // Sharing is what keeps a slow driver from piling up calls: upstream starts a
 // Probe per request, so frequent probes against a slow driver stack up.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CsiConnection } from '../csi/connection';
 import { DriverDiscovery } from '../csi/driver-discovery';
 import { probe } from '../csi/identity';
 import { Logger } from '../log/logger';
 import { MetricsRecorder } from '../metrics/recorder';
 import { formatHealthReport } from './healthz-report';
-import { sendText } from './respond';
+import type { RequestHead } from './request-head';
+import { HttpResponse, textResponse } from './response';
 
 export const NOT_READY_BODY = 'driver responded but is not ready';
 
@@ -95,7 +95,7 @@ export interface HealthzDependencies {
 const NO_STORE = { 'Cache-Control': 'no-store' };
 
 export function createHealthzHandler({ check, discovery, connection, metrics }: HealthzDependencies) {
-  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+  return async (request: RequestHead): Promise<HttpResponse> => {
     let healthy = false;
     let body: string;
     if (discovery.driverName === undefined) {
@@ -107,18 +107,17 @@ export function createHealthzHandler({ check, discovery, connection, metrics }: 
       body = outcome.body;
     }
     const status = healthy ? 200 : 500;
-    if (wantsVerbose(request.url)) {
+    if (wantsVerbose(request.query)) {
       body = formatHealthReport({ healthy, body, discovery, connection, lastOutcome: check.lastOutcome });
     }
-    sendText(response, status, body, NO_STORE);
     metrics?.healthzAnswered(status);
+    return textResponse(status, body, NO_STORE);
   };
 }
 
 /** "?verbose", "?verbose=1", "?verbose=true" (as the Kubernetes API server's /healthz). */
-function wantsVerbose(url: string | undefined): boolean {
-  const queryStart = url?.indexOf('?') ?? -1;
-  if (queryStart < 0) return false;
-  const verbose = new URLSearchParams(url!.slice(queryStart + 1)).get('verbose');
+function wantsVerbose(query: string): boolean {
+  if (query === '') return false;
+  const verbose = new URLSearchParams(query).get('verbose');
   return verbose !== null && verbose !== '0' && verbose !== 'false';
 }

@@ -1,13 +1,11 @@
 // The metrics path: the registry's text exposition, for any method (as Go's promhttp).
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SidecarMetrics } from '../metrics/sidecar-metrics';
+import type { HttpResponse } from './response';
 
 export function createMetricsHandler(metrics: SidecarMetrics) {
-  return async (_request: IncomingMessage, response: ServerResponse): Promise<void> => {
+  return async (): Promise<HttpResponse> => {
     const { contentType, body } = await metrics.exposition();
-    if (response.destroyed) return;
-    response.writeHead(200, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
-    response.end(body);
+    return { status: 200, body, headers: { 'Content-Type': contentType } };
   };
 }

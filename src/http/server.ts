@@ -1,26 +1,24 @@
-// HTTP listeners: exact-path routing (as Go's ServeMux for "/healthz"),
-// limits that keep slow or broken clients from holding the sidecar, listen
-// errors that name the address, and closing.
+// HTTP listeners: exact-path routing (as Go's ServeMux for "/healthz"), listen
+// errors that name the address, and closing. Connections are served by
+// HttpConnection (one request at a time, bounded); how many are held, and
+// which go first, is the ConnectionBudget's job.
 
-import * as http from 'node:http';
-import type { Duplex } from 'node:stream';
+import * as net from 'node:net';
+import type { ConnectionBudget } from './connection-budget';
+import { HttpConnection } from './http-connection';
 import { formatListenAddress, ListenAddress } from './listen-address';
-import { sendNotFound } from './respond';
+import type { RequestHead } from './request-head';
+import { HttpResponse, notFoundResponse } from './response';
 
-export type RouteHandler = (request: http.IncomingMessage, response: http.ServerResponse) => void | Promise<void>;
+export type RouteHandler = (request: RequestHead) => HttpResponse | Promise<HttpResponse>;
 
-/** A client must send its whole header within this time (slowloris). */
-export const HEADERS_TIMEOUT_MS = 5_000;
-/** ... and its whole request within this time. */
-const REQUEST_TIMEOUT_MS = 10_000;
-/** Kubelet opens a connection per probe; idle keep-alive connections need not linger. */
-const KEEP_ALIVE_TIMEOUT_MS = 2_000;
-/** How often Node looks for connections past the two timeouts above. */
-const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
-/** Go's default is 1 MiB; a health endpoint needs far less. Larger headers get 431. */
-const MAX_HEADER_BYTES = 8 * 1024;
-/** Open connections beyond this are refused: a flood cannot exhaust file descriptors. */
-const MAX_CONNECTIONS = 512;
+/**
+ * Connections the kernel queues before the sidecar accepts them (capped by
+ * net.core.somaxconn, 4096 by default since Linux 5.4). Node's default, 511,
+ * fills under a connection flood, and a kubelet SYN dropped there is resent
+ * only after a second: the probe times out.
+ */
+const LISTEN_BACKLOG = 4096;
 
 /** Listening failed; the message names the address, the cause and what to do. */
 export class ListenError extends Error {
@@ -35,44 +33,19 @@ const LISTEN_ERROR_ADVICE: Record<string, string> = {
   EAI_AGAIN: 'the host name could not be resolved; use an IP address or :port',
 };
 
-/** Status for a request Node could not parse or that took too long; Go's words in the body. */
-function clientErrorStatus(err: NodeJS.ErrnoException): number {
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
-  if (err.code === 'HPE_HEADER_OVERFLOW') return 431;
-  return 400;
-}
-
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const status = clientErrorStatus(err);
-  const text = `${status} ${http.STATUS_CODES[status]}`;
-  socket.end(`HTTP/1.1 ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
-}
-
 export class HttpListener {
-  private readonly server: http.Server;
+  private readonly server: net.Server;
+  private readonly connections = new Set<HttpConnection>();
 
   constructor(
     readonly address: ListenAddress,
     private readonly routes: ReadonlyMap<string, RouteHandler>,
     /** The flag that set this address, for error messages ("--http-endpoint"). */
     private readonly flagName: string,
+    private readonly budget: ConnectionBudget,
   ) {
-    this.server = http.createServer(
-      {
-        headersTimeout: HEADERS_TIMEOUT_MS,
-        requestTimeout: REQUEST_TIMEOUT_MS,
-        keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-        connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
-        maxHeaderSize: MAX_HEADER_BYTES,
-      },
-      (request, response) => this.route(request, response),
-    );
-    this.server.maxConnections = MAX_CONNECTIONS;
-    this.server.on('clientError', answerClientError);
+    // Half-open: a client may send its request and close its side; it still gets the answer.
+    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
   }
 
   /** Starts listening; resolves with the bound address ("127.0.0.1:43120"). Rejects with ListenError. */
@@ -83,35 +56,34 @@ export class HttpListener {
         reject(new ListenError(`cannot listen on ${formatListenAddress(this.address)} (${this.flagName}): ${advice}`, { cause: err }));
       };
       this.server.once('error', onError);
-      this.server.listen({ host: this.address.host, port: this.address.port }, () => {
+      this.server.listen({ host: this.address.host, port: this.address.port, backlog: LISTEN_BACKLOG }, () => {
         this.server.off('error', onError);
-        const bound = this.server.address() as { address: string; port: number };
+        const bound = this.server.address() as net.AddressInfo;
         resolve(formatListenAddress({ host: bound.address, port: bound.port }));
       });
     });
   }
 
-  /** Stops accepting connections; requests already received are still answered. */
+  /** Stops accepting connections; requests already received are still answered, then their connections close. */
   stopAccepting(): void {
     if (this.server.listening) this.server.close();
-    this.server.closeIdleConnections();
+    for (const connection of this.connections) connection.drain();
   }
 
   /** Closes every connection, idle or not. */
   closeConnections(): void {
-    this.server.closeAllConnections();
+    for (const connection of this.connections) connection.destroy();
   }
 
-  private route(request: http.IncomingMessage, response: http.ServerResponse): void {
-    const url = request.url ?? '/';
-    const queryStart = url.indexOf('?');
-    const path = queryStart < 0 ? url : url.slice(0, queryStart);
-    const handler = this.routes.get(path);
-    if (!handler) return sendNotFound(response);
-    Promise.resolve(handler(request, response)).catch((err: unknown) => {
-      // Handlers turn driver failures into responses; reaching here is our bug. Answer, don't crash.
-      if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
-      response.end(`internal error: ${err instanceof Error ? err.message : String(err)}`);
-    });
+  private accept(socket: net.Socket): void {
+    if (!this.budget.admit(socket)) return;
+    const connection = new HttpConnection(socket, (head) => this.route(head), this.budget);
+    this.connections.add(connection);
+    socket.once('close', () => this.connections.delete(connection));
+  }
+
+  private route(head: RequestHead): HttpResponse | Promise<HttpResponse> {
+    const handler = this.routes.get(head.path);
+    return handler ? handler(head) : notFoundResponse();
   }
 }

@@ -16,6 +16,8 @@ export interface MetricsRecorder {
   checkShared(): void;
   /** A /healthz request was answered with this HTTP status. */
   healthzAnswered(statusCode: number): void;
+  /** An HTTP connection was closed early; reason as ShedReason ("idle", "pipelining", ...). */
+  httpConnectionShed(reason: string): void;
   /** The gRPC channel moved from one state to another ("READY" -> "IDLE"). */
   connectionStateChanged(from: string, to: string): void;
 }

@@ -39,6 +39,12 @@ export class SidecarMetrics implements MetricsRecorder {
     labelNames: ['from', 'to'],
     registers: [this.registry],
   });
+  private readonly connectionsShed = new Counter({
+    name: `${PREFIX}http_connections_shed_total`,
+    help: 'HTTP connections closed early to keep the connection budget or because the client pipelined or did not read, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -68,6 +74,10 @@ export class SidecarMetrics implements MetricsRecorder {
 
   healthzAnswered(statusCode: number): void {
     this.healthzRequests.inc({ code: String(statusCode) });
+  }
+
+  httpConnectionShed(reason: string): void {
+    this.connectionsShed.inc({ reason });
   }
 
   connectionStateChanged(from: string, to: string): void {

@@ -3,6 +3,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
+import { SIDECAR_NODE_OPTIONS } from '../../scripts/bundle';
 import { httpRequest, HttpResult } from './http';
 import { LineCollector } from './lines';
 
@@ -16,6 +17,9 @@ export interface SidecarCommand {
 
 /** The tsc build, run by the node running the tests. */
 export const DIST_COMMAND: SidecarCommand = { executable: process.execPath, leadingArgs: [SIDECAR_MAIN] };
+
+/** The tsc build with the V8 options the image runs (the bin line's): for memory figures. */
+export const SHIPPED_OPTIONS_COMMAND: SidecarCommand = { executable: process.execPath, leadingArgs: [...SIDECAR_NODE_OPTIONS, SIDECAR_MAIN] };
 
 export interface ExitResult {
   readonly code: number | null;

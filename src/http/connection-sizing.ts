@@ -1,0 +1,54 @@
+// The size of the connection budget: what the process's open-file limit and a
+// memory budget allow, whichever is smaller.
+
+import * as fs from 'node:fs';
+
+/**
+ * RSS one held connection costs, measured with 5,000 held (Node 20, the
+ * image's V8 options): 3.0 KiB before any byte, 3.9 KiB with half a request
+ * head buffered.
+ */
+export const BYTES_PER_CONNECTION = 4 * 1024;
+/**
+ * RSS the sidecar may spend on connections: 6,144 of them. About 50 MiB idle,
+ * plus this, plus the garbage of a connection flood stays well inside the
+ * 128 MiB limit of the example manifests (README, "Connections and memory").
+ */
+export const CONNECTION_MEMORY_BUDGET_BYTES = 24 * 1024 * 1024;
+/**
+ * File descriptors kept out of the budget: stdio, libuv's epoll, eventfd and
+ * signal pipes, the listeners, the driver socket, a /proc read. Staying below
+ * the limit matters: at the limit accept() fails and new connections are
+ * dropped before the sidecar sees them.
+ */
+export const RESERVED_FDS = 64;
+
+const LIMITS_FILE = '/proc/self/limits';
+
+export type OpenFileLimit = { readonly soft: number } | { readonly unknown: string };
+
+/** The soft RLIMIT_NOFILE of this process ("unlimited" is Infinity), or why it could not be read. */
+export function readOpenFileLimit(limitsFile = LIMITS_FILE): OpenFileLimit {
+  let text: string;
+  try {
+    text = fs.readFileSync(limitsFile, 'utf8');
+  } catch (err) {
+    return { unknown: `cannot read ${limitsFile}: ${(err as Error).message}` };
+  }
+  const match = /^Max open files\s+(\d+|unlimited)\s/m.exec(text);
+  if (!match) return { unknown: `no "Max open files" line in ${limitsFile}` };
+  return { soft: match[1] === 'unlimited' ? Infinity : Number(match[1]) };
+}
+
+export interface ConnectionBudgetSize {
+  readonly maxConnections: number;
+  readonly limitedBy: 'open-file limit' | 'memory';
+}
+
+export function chooseConnectionBudget(openFileLimit: OpenFileLimit): ConnectionBudgetSize {
+  const byMemory = Math.floor(CONNECTION_MEMORY_BUDGET_BYTES / BYTES_PER_CONNECTION);
+  const byFiles = 'soft' in openFileLimit ? openFileLimit.soft - RESERVED_FDS : Infinity;
+  // A limit below the reserve still leaves room for a prober or two.
+  if (byFiles < byMemory) return { maxConnections: Math.max(byFiles, 8), limitedBy: 'open-file limit' };
+  return { maxConnections: byMemory, limitedBy: 'memory' };
+}

@@ -1,0 +1,55 @@
+// The answers the sidecar sends, and their bytes on the wire: the headers Go's
+// net/http would send for them (Date, Content-Length, Content-Type).
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly body: string;
+  /** Content-Type and anything else the answer needs; Date and Content-Length are added. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+const TEXT_PLAIN = 'text/plain; charset=utf-8';
+
+const REASON_PHRASES: Readonly<Record<number, string>> = {
+  200: 'OK',
+  400: 'Bad Request',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  505: 'HTTP Version Not Supported',
+};
+
+export function textResponse(status: number, body: string, extraHeaders: Readonly<Record<string, string>> = {}): HttpResponse {
+  return { status, body, headers: { 'Content-Type': TEXT_PLAIN, ...extraHeaders } };
+}
+
+/** Go's http.NotFound: "404 page not found\n". */
+export function notFoundResponse(): HttpResponse {
+  return textResponse(404, '404 page not found\n', { 'X-Content-Type-Options': 'nosniff' });
+}
+
+/** An answer to a request the server could not take (400, 408, 431, 505): "<code> <reason>", then the connection closes. */
+export function clientErrorResponse(status: number): HttpResponse {
+  return textResponse(status, `${status} ${REASON_PHRASES[status] ?? ''}`.trimEnd());
+}
+
+let cachedDate = { second: -1, text: '' };
+
+/** The Date header's value (RFC 9110 IMF-fixdate), computed at most once a second. */
+function httpDate(nowMs: number): string {
+  const second = Math.floor(nowMs / 1000);
+  if (second !== cachedDate.second) cachedDate = { second, text: new Date(second * 1000).toUTCString() };
+  return cachedDate.text;
+}
+
+/** The response's bytes; without a body for HEAD; with "Connection: close" when the connection closes after it. */
+export function serializeResponse(response: HttpResponse, options: { readonly headRequest: boolean; readonly close: boolean }): Buffer {
+  const body = Buffer.from(response.body, 'utf8');
+  let head = `HTTP/1.1 ${response.status} ${REASON_PHRASES[response.status] ?? 'Status'}\r\n`;
+  for (const [name, value] of Object.entries(response.headers)) head += `${name}: ${value}\r\n`;
+  head += `Date: ${httpDate(Date.now())}\r\nContent-Length: ${body.length}\r\n`;
+  if (options.close) head += 'Connection: close\r\n';
+  head += '\r\n';
+  return options.headRequest ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), body]);
+}

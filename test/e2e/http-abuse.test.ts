@@ -1,0 +1,67 @@
+// Issue #11: nothing a client does (hold connections idle, half-sent or with a
+// trickling body; pipeline requests and never read) keeps the kubelet's probe
+// from being answered or grows memory without bound. The attackers run in a
+// process of their own and re-open every connection the sidecar closes.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { test } from 'node:test';
+import { probeLoop, ProbeResult, startAttack } from '../../bench/attackers';
+import { parseExposition, seriesKey } from '../helpers/exposition';
+import { startDriverAndSidecar, withOpenFileLimit } from '../helpers/pair';
+import { SHIPPED_OPTIONS_COMMAND, Sidecar } from '../helpers/sidecar';
+
+/** Kubelet's default probe timeout is 1 s; probes run several times a second. */
+const PROBE_TIMEOUT_MS = 1_000;
+const PROBE_INTERVAL_MS = 200;
+const PROBE_LOOP_MS = 8_000;
+
+function portOf(sidecar: Sidecar): number {
+  return Number(new URL(sidecar.baseUrl).port);
+}
+
+function procStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+}
+
+function assertAllHealthy(results: readonly ProbeResult[]): void {
+  const failed = results.filter((r) => r.status !== 200);
+  assert.deepEqual(failed, [], `${failed.length} of ${results.length} probes failed`);
+  assert.ok(results.length >= PROBE_LOOP_MS / PROBE_INTERVAL_MS / 2, `only ${results.length} probes sent`);
+}
+
+test('2,000 held connections (idle, half head, slow body; re-opened when closed): every kubelet probe gets 200', { timeout: 60_000 }, async (t) => {
+  const { sidecar } = await startDriverAndSidecar(t, { command: SHIPPED_OPTIONS_COMMAND });
+  const attack = startAttack(portOf(sidecar), 2_000, 'mixed');
+  t.after(() => attack.stop());
+  await attack.waitUntilOpen(1_500, 20_000);
+  assertAllHealthy(await probeLoop(`${sidecar.baseUrl}/healthz`, PROBE_LOOP_MS, PROBE_INTERVAL_MS, PROBE_TIMEOUT_MS));
+  assert.ok(attack.open() >= 1_500, `only ${attack.open()} attacking connections open at the end`);
+});
+
+test('open-file limit 256: connections past the budget shed oldest first; probes answered, shedding logged and counted', { timeout: 60_000 }, async (t) => {
+  const { sidecar } = await startDriverAndSidecar(t, { sidecarArgs: ['-v=2'], command: withOpenFileLimit(256, SHIPPED_OPTIONS_COMMAND) });
+  await sidecar.waitForLog(/"HTTP connection budget" connections=192 limitedBy="open-file limit" openFileLimit=256/, 5_000);
+  const attack = startAttack(portOf(sidecar), 600, 'mixed');
+  t.after(() => attack.stop());
+  await attack.waitUntilOpen(150, 20_000);
+  assertAllHealthy(await probeLoop(`${sidecar.baseUrl}/healthz`, PROBE_LOOP_MS, PROBE_INTERVAL_MS, PROBE_TIMEOUT_MS));
+  await sidecar.waitForLog(/"Closed HTTP connections early" budget=192 /, 5_000);
+  const metrics = parseExposition((await sidecar.request('/metrics')).body);
+  const shed = (reason: string) => metrics.samples.get(seriesKey('csi_livenessprobe_http_connections_shed_total', { reason })) ?? 0;
+  assert.ok(shed('header-incomplete') + shed('idle') > 100, `shed: ${shed('idle')} idle, ${shed('header-incomplete')} header-incomplete`);
+  assert.equal(shed('all-busy'), 0);
+});
+
+test('32 clients pipelining requests and never reading: RSS bounded, every kubelet probe gets 200', { timeout: 60_000 }, async (t) => {
+  const { sidecar } = await startDriverAndSidecar(t, { command: SHIPPED_OPTIONS_COMMAND });
+  const pid = sidecar.process.pid!;
+  for (let i = 0; i < 20; i++) assert.equal((await sidecar.request()).status, 200);
+  const rssBeforeKiB = procStatusKiB(pid, 'VmRSS');
+  const attack = startAttack(portOf(sidecar), 32, 'pipeline');
+  t.after(() => attack.stop());
+  assertAllHealthy(await probeLoop(`${sidecar.baseUrl}/healthz`, PROBE_LOOP_MS, PROBE_INTERVAL_MS, PROBE_TIMEOUT_MS));
+  const growthKiB = procStatusKiB(pid, 'VmHWM') - rssBeforeKiB;
+  // Before the fix one such client took RSS to 170 MB, 32 of them to 1.28 GB.
+  assert.ok(growthKiB < 32 * 1024, `peak RSS grew by ${Math.round(growthKiB / 1024)} MiB under the pipelining flood`);
+  await sidecar.waitForLog(/"Closed HTTP connections early" budget=\d+ pipelining=\d+/, 5_000);
+});
