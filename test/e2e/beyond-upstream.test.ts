@@ -2,10 +2,10 @@
 // failures, serving from the start, verbose status, graceful shutdown, HTTP limits.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { test, TestContext } from 'node:test';
 import { FakeDriver } from '../helpers/fake-driver';
+import { rawExchange } from '../helpers/raw-http';
 import { runSidecarToExit, Sidecar } from '../helpers/sidecar';
 import { makeTempDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
@@ -26,20 +26,6 @@ async function startPair(t: TestContext, sidecarArgs: string[] = [LONG_PROBE_TIM
 function rssKiB(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]);
-}
-
-/** Sends raw bytes on a new connection; resolves with everything the server sent before closing. */
-function rawExchange(url: string, bytes: string, timeoutMs = 10_000): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(port), hostname, () => socket.write(bytes));
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (received += chunk));
-    socket.on('close', () => resolve(received));
-    socket.on('error', reject);
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no close within ${timeoutMs} ms`)));
-  });
 }
 
 // Killed driver and deleted socket (fast ECONNREFUSED / ENOENT) are covered in healthz.test.ts.
@@ -115,7 +101,7 @@ test('/healthz is never cached', async (t) => {
 test('slowloris: a client holding a partial header is cut at the header timeout; others are served', async (t) => {
   const { sidecar } = await startPair(t);
   const startedAt = Date.now();
-  const slow = rawExchange(sidecar.baseUrl, 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ', 15_000);
+  const slow = rawExchange(sidecar.baseUrl, 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ', { timeoutMs: 15_000 });
   for (let i = 0; i < 3; i++) assert.equal((await sidecar.request()).status, 200);
   const answer = await slow;
   const heldMs = Date.now() - startedAt;
