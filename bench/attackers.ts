@@ -4,7 +4,7 @@
 //
 // Run as a program: node attackers.js <port> <connections> <mode> ; it holds
 // that many connections, opens a new one whenever one is closed, and prints
-// one JSON line {"open":N,"opened":N} a second.
+// one JSON line {"open":N,"opened":N,"answers":N} a second.
 
 import { ChildProcess, spawn } from 'node:child_process';
 import * as http from 'node:http';
@@ -17,13 +17,16 @@ import * as readline from 'node:readline';
  * slow-body:  a whole head announcing a 1,000-byte body, then a byte a second
  * mixed:      the three above in turn
  * pipeline:   pipelined GET /healthz as fast as the socket takes them; never reads an answer
+ * flood:      complete requests (/healthz and /healthz?verbose in turn), 4 ahead of their answers, as fast as answered
  */
-export type AttackMode = 'idle' | 'half-head' | 'slow-body' | 'mixed' | 'pipeline';
-export const ATTACK_MODES: readonly AttackMode[] = ['idle', 'half-head', 'slow-body', 'mixed', 'pipeline'];
+export type AttackMode = 'idle' | 'half-head' | 'slow-body' | 'mixed' | 'pipeline' | 'flood';
+export const ATTACK_MODES: readonly AttackMode[] = ['idle', 'half-head', 'slow-body', 'mixed', 'pipeline', 'flood'];
+const FLOOD_DEPTH = 4;
+const FLOOD_REQUESTS = ['GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /healthz?verbose HTTP/1.1\r\nHost: x\r\n\r\n'];
 
 const PIPELINED_BATCH = Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz?verbose HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(100));
 
-function openAttackConnection(port: number, mode: Exclude<AttackMode, 'mixed'>, onOpen: () => void, onClose: () => void): void {
+function openAttackConnection(port: number, mode: Exclude<AttackMode, 'mixed'>, onOpen: () => void, onClose: () => void, onAnswers: (count: number) => void): void {
   const socket = net.connect(port, '127.0.0.1');
   let trickle: NodeJS.Timeout | undefined;
   socket.on('connect', () => {
@@ -40,6 +43,17 @@ function openAttackConnection(port: number, mode: Exclude<AttackMode, 'mixed'>, 
       socket.on('drain', pump);
       pump();
     }
+    if (mode === 'flood') {
+      let sent = 0;
+      const send = () => socket.write(FLOOD_REQUESTS[sent++ % FLOOD_REQUESTS.length]);
+      for (let i = 0; i < FLOOD_DEPTH; i++) send();
+      socket.on('data', (chunk: Buffer) => {
+        // Every answer starts with its status line; bodies never hold one.
+        const answers = chunk.toString('latin1').split('HTTP/1.1 ').length - 1;
+        onAnswers(answers);
+        for (let i = 0; i < answers; i++) send();
+      });
+    }
   });
   if (mode === 'pipeline') socket.pause();
   else socket.resume(); // read and drop answers
@@ -53,6 +67,7 @@ function openAttackConnection(port: number, mode: Exclude<AttackMode, 'mixed'>, 
 function runAttackers(port: number, connections: number, mode: AttackMode): void {
   let open = 0;
   let opened = 0;
+  let answers = 0;
   const modes: Exclude<AttackMode, 'mixed'>[] = mode === 'mixed' ? ['idle', 'half-head', 'slow-body'] : [mode];
   const openOne = (index: number) =>
     openAttackConnection(
@@ -66,14 +81,17 @@ function runAttackers(port: number, connections: number, mode: AttackMode): void
         if (open > 0) open -= 1;
         setImmediate(() => openOne(index)); // re-open at once, as an attacker would
       },
+      (count) => (answers += count),
     );
   for (let i = 0; i < connections; i++) openOne(i);
-  setInterval(() => process.stdout.write(`${JSON.stringify({ open, opened })}\n`), 1_000);
+  setInterval(() => process.stdout.write(`${JSON.stringify({ open, opened, answers })}\n`), 1_000);
 }
 
 export interface Attack {
   /** Connections open now, as the attacking process last reported. */
   readonly open: () => number;
+  /** Answers the attackers have read (flood mode), as last reported. */
+  readonly answers: () => number;
   /** Waits until at least `count` connections are open. */
   waitUntilOpen(count: number, timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
@@ -84,13 +102,15 @@ export function startAttack(port: number, connections: number, mode: AttackMode)
   const child: ChildProcess = spawn(process.execPath, [__filename, String(port), String(connections), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let open = 0;
+  let answers = 0;
   const waiters: (() => void)[] = [];
   readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-    open = (JSON.parse(line) as { open: number }).open;
+    ({ open, answers } = JSON.parse(line) as { open: number; answers: number });
     for (const wake of waiters.splice(0)) wake();
   });
   return {
     open: () => open,
+    answers: () => answers,
     async waitUntilOpen(count, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (open < count) {

@@ -2,15 +2,21 @@
 // driver, each a separate process, with a real HTTP load generator (autocannon).
 //
 //   npm run bench -- [--rounds 3] [--seconds 5] [--flood-seconds 30] [--kills 20]
+//                    [--held 5000] [--abuse-seconds 15]
 //                    [--vs '<command with {address} and {port}>' | --vs grpc-js] [--json bench-results.json]
 //
 // With --vs, the other command is measured alternately with ours in the same
-// session and the ratios ours/theirs are printed.
+// session and the ratios ours/theirs are printed. A second table shows what
+// hostile clients cost (bench/abuse.ts): probes answered while --held
+// connections are held, while 32 clients pipeline without reading, and while
+// 256 connections flood complete requests.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { AbuseFigures, measureAbuse } from './abuse';
+import type { AttackMode } from './attackers';
 import { runLoad } from './load';
 import { median, readProcStats } from './proc';
 import { buildBundleCommand, freePort, getStatus, GRPC_JS_COMMAND, OUR_TSC_COMMAND, Running, startDriver, startSubject, waitForHealthy } from './processes';
@@ -21,6 +27,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '5' },
     'flood-seconds': { type: 'string', default: '30' },
     kills: { type: 'string', default: '20' },
+    held: { type: 'string', default: '5000' },
+    'abuse-seconds': { type: 'string', default: '15' },
     vs: { type: 'string' },
     json: { type: 'string', default: 'bench-results.json' },
   },
@@ -29,7 +37,21 @@ const ROUNDS = Number(args.rounds);
 const LOAD_SECONDS = Number(args.seconds);
 const FLOOD_SECONDS = Number(args['flood-seconds']);
 const KILLS = Number(args.kills);
+const HELD_CONNECTIONS = Number(args.held);
+const ABUSE_SECONDS = Number(args['abuse-seconds']);
 const IDLE_SETTLE_MS = 2_000;
+
+interface AbuseScenario {
+  readonly label: string;
+  readonly mode: AttackMode;
+  readonly connections: number;
+}
+
+const ABUSE_SCENARIOS: readonly AbuseScenario[] = [
+  { label: `${HELD_CONNECTIONS} held (idle, half head, slow body)`, mode: 'mixed', connections: HELD_CONNECTIONS },
+  { label: '32 pipelining, never reading', mode: 'pipeline', connections: 32 },
+  { label: '256 flooding (/healthz, ?verbose)', mode: 'flood', connections: 256 },
+];
 
 interface Subject {
   readonly name: string;
@@ -52,6 +74,7 @@ interface RoundFigures {
 interface SubjectFigures extends RoundFigures {
   peakRssFloodMiB: number;
   killToFailureMs: number;
+  abuse: Record<string, AbuseFigures>;
 }
 
 const mib = (kib: number) => kib / 1024;
@@ -167,6 +190,22 @@ async function measureKillDetection(subject: Subject): Promise<number> {
   }
 }
 
+async function measureAbuseScenarios(subject: Subject): Promise<Record<string, AbuseFigures>> {
+  const figures: Record<string, AbuseFigures> = {};
+  for (const scenario of ABUSE_SCENARIOS) {
+    process.stderr.write(`abuse: ${scenario.label}: ${subject.name}\n`);
+    const pair = await startPair(subject);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
+      const port = Number(new URL(pair.url).port);
+      figures[scenario.label] = await measureAbuse(pair.url, port, pair.sidecar.pid, scenario.mode, scenario.connections, ABUSE_SECONDS);
+    } finally {
+      await pair.stop();
+    }
+  }
+  return figures;
+}
+
 function medianOf<T>(rows: readonly T[], key: keyof T): number {
   return median(rows.map((row) => row[key] as number));
 }
@@ -185,7 +224,12 @@ async function measureAll(subjects: readonly Subject[]): Promise<Map<string, Sub
     const rows = rounds.get(subject.name)!;
     const keys = Object.keys(rows[0]) as (keyof RoundFigures)[];
     const medians = Object.fromEntries(keys.map((key) => [key, medianOf(rows, key)])) as unknown as RoundFigures;
-    figures.set(subject.name, { ...medians, peakRssFloodMiB: await measureFlood(subject), killToFailureMs: await measureKillDetection(subject) });
+    figures.set(subject.name, {
+      ...medians,
+      peakRssFloodMiB: await measureFlood(subject),
+      killToFailureMs: await measureKillDetection(subject),
+      abuse: await measureAbuseScenarios(subject),
+    });
   }
   return figures;
 }
@@ -199,7 +243,9 @@ interface Target {
   readonly atMost?: boolean;
 }
 
-const TARGETS: readonly Target[] = [
+type ScalarKey = Exclude<keyof SubjectFigures, 'abuse'>;
+
+const TARGETS: readonly (Target & { readonly key: ScalarKey })[] = [
   { key: 'sidecarCpuMsPerCheck', label: 'sidecar CPU per check', unit: 'ms', limit: 0.2, atMost: true },
   { key: 'driverCpuMsPerCheck', label: 'driver CPU per check', unit: 'ms' },
   { key: 'rps1', label: 'requests/s, 1 connection', unit: '/s' },
@@ -220,6 +266,37 @@ function formatFigure(value: number): string {
   return value.toFixed(3);
 }
 
+function printMarkdownTable(header: string[], rows: string[][]): void {
+  const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
+  const line = (row: string[]) => `| ${row.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;
+  process.stdout.write([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n');
+}
+
+/** One row per attack and subject: probes answered, then memory and open files during and after. */
+function printAbuseTable(subjects: readonly Subject[], figures: Map<string, SubjectFigures>): void {
+  const header = ['attack', 'subject', 'probes 200', 'slowest probe', 'attackers open', 'answers/s', 'RSS before', 'RSS peak', 'fds peak', 'RSS 10 s after', 'fds 10 s after'];
+  const rows: string[][] = [];
+  for (const scenario of ABUSE_SCENARIOS) {
+    for (const subject of subjects) {
+      const f = figures.get(subject.name)!.abuse[scenario.label];
+      rows.push([
+        scenario.label,
+        subject.name,
+        `${f.probesOk}/${f.probesSent}`,
+        `${formatFigure(f.probeMaxMs)} ms`,
+        String(f.attackersOpen),
+        scenario.mode === 'flood' ? formatFigure(f.attackAnswersPerSecond) : '',
+        `${f.rssBeforeMiB.toFixed(1)} MiB`,
+        `${f.rssPeakMiB.toFixed(1)} MiB`,
+        String(f.fdsPeak),
+        `${f.rssAfterMiB.toFixed(1)} MiB`,
+        String(f.fdsAfter),
+      ]);
+    }
+  }
+  printMarkdownTable(header, rows);
+}
+
 function printTable(subjects: readonly Subject[], figures: Map<string, SubjectFigures>): void {
   const header = ['figure', ...subjects.map((s) => s.name), ...(subjects.length > 1 ? ['ours/theirs'] : []), 'target', 'met'];
   const rows = TARGETS.map((target) => {
@@ -234,9 +311,7 @@ function printTable(subjects: readonly Subject[], figures: Map<string, SubjectFi
       met,
     ];
   });
-  const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
-  const line = (row: string[]) => `| ${row.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;
-  process.stdout.write([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n');
+  printMarkdownTable(header, rows);
 }
 
 async function main(): Promise<void> {
@@ -245,10 +320,12 @@ async function main(): Promise<void> {
   if (args.vs) subjects.push({ name: 'theirs', command: args.vs === 'grpc-js' ? GRPC_JS_COMMAND : args.vs });
   const figures = await measureAll(subjects);
   printTable(subjects, figures);
+  process.stdout.write('\n');
+  printAbuseTable(subjects, figures);
   const report = {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-    settings: { rounds: ROUNDS, loadSeconds: LOAD_SECONDS, floodSeconds: FLOOD_SECONDS, kills: KILLS },
+    settings: { rounds: ROUNDS, loadSeconds: LOAD_SECONDS, floodSeconds: FLOOD_SECONDS, kills: KILLS, held: HELD_CONNECTIONS, abuseSeconds: ABUSE_SECONDS },
     subjects: subjects.map((s) => ({ ...s, figures: figures.get(s.name) })),
   };
   fs.writeFileSync(args.json!, JSON.stringify(report, null, 2) + '\n');
