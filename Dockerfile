@@ -7,7 +7,8 @@
 # pass only `args`, as they do for the upstream image.
 
 # Build stage: compile and bundle (scripts/bundle.ts).
-FROM node:20-bookworm-slim AS build
+# The exact Node.js version CI tests (.node-version; tests check they agree).
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.json ./
 COPY bin ./bin
@@ -20,8 +21,9 @@ RUN npm ci --no-audit --no-fund
 ARG GIT_COMMIT=""
 RUN CSI_LIVENESSPROBE_GIT_COMMIT="${GIT_COMMIT}" node dist/scripts/bundle.js --out /out
 
-# Runtime stage: Node.js 20 on distroless Debian 12, its "nonroot" user.
-FROM gcr.io/distroless/nodejs20-debian12:nonroot
+# Runtime stage: Node.js 24 LTS on distroless Debian 12, its "nonroot" user. The tag follows
+# Node.js 24 patch releases; pin it by digest in your own builds to ship exactly .node-version.
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
 COPY --from=build /out/csi-livenessprobe.js /csi-livenessprobe.js
 COPY --from=build /out/THIRD-PARTY-LICENSES.txt /licenses/THIRD-PARTY-LICENSES.txt
 USER 65532:65532

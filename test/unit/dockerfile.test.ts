@@ -62,3 +62,13 @@ test('build stage: every file it copies from the context exists and is not exclu
   assert.ok(ignored.includes('node_modules') && ignored.includes('dist'), 'node_modules and dist stay out of the build context');
   assert.ok(fs.existsSync(DOCKERFILE_PATH));
 });
+
+test('one Node.js version: CI runs .node-version, the build stage uses it exactly, the runtime and engines its major', () => {
+  const version = fs.readFileSync(path.join(REPO_ROOT, '.node-version'), 'utf8').trim();
+  assert.match(version, /^\d+\.\d+\.\d+$/);
+  const [build, runtime] = readImageStages();
+  assert.equal(build.image, `node:${version}-bookworm-slim`);
+  assert.equal(version.split('.')[0], ENGINES_NODE_MAJOR);
+  assert.match(runtime.image, new RegExp(`nodejs${ENGINES_NODE_MAJOR}-`));
+  assert.match(fs.readFileSync(path.join(REPO_ROOT, '.ci', 'run'), 'utf8'), /NODE_VERSION="\$\(cat \.node-version\)"/);
+});
