@@ -30,6 +30,16 @@ export function readProcStats(pid: number): ProcStats {
   };
 }
 
+/** Context switches (voluntary and not) over every thread of the process so far. */
+export function readContextSwitches(pid: number): number {
+  let total = 0;
+  for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+    const status = fs.readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8');
+    for (const match of status.matchAll(/ctxt_switches:\s+(\d+)/g)) total += Number(match[1]);
+  }
+  return total;
+}
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);

@@ -2,7 +2,7 @@
 // exposes, with upstream's name, help, labels and buckets, so dashboards and
 // alerts written for upstream work unchanged.
 
-import { Histogram, Registry } from 'prom-client';
+import { Histogram, Registry } from './prom-client-parts';
 
 export const UNKNOWN_DRIVER_NAME = 'unknown-driver';
 

@@ -1,10 +1,13 @@
-// Every series the sidecar exposes: upstream's histogram, prom-client's
-// process and Node.js metrics (process_start_time_seconds among them, as
-// upstream has it), and our own under the csi_livenessprobe_ prefix.
-// One registry of our own; nothing global.
+// Every series the sidecar exposes: upstream's histogram and
+// process_start_time_seconds, prom-client's process and Node.js metrics, and
+// our own under the csi_livenessprobe_ prefix. One registry of our own;
+// nothing global; no timer runs between scrapes.
 
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { CsiOperationsHistogram } from './csi-operations';
+import { registerEventLoopLag } from './event-loop-lag';
+import { registerNodeProcessSeries } from './node-process-series';
+import { registerProcessStartTime } from './process-start-time';
+import { Counter, Gauge, Registry } from './prom-client-parts';
 import { MetricsRecorder } from './recorder';
 
 const PREFIX = 'csi_livenessprobe_';
@@ -47,12 +50,9 @@ export class SidecarMetrics implements MetricsRecorder {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
-    // prom-client keeps these gauges under counter-style names for compatibility; promtool rejects
-    // them, and nodejs_active_handles / _requests / _resources carry the same counts.
-    for (const misnamed of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
-      this.registry.removeSingleMetric(misnamed);
-    }
+    registerProcessStartTime(this.registry);
+    registerNodeProcessSeries(this.registry);
+    registerEventLoopLag(this.registry);
   }
 
   csiCallCompleted(method: string, statusName: string, seconds: number): void {

@@ -59,3 +59,11 @@ test('bundle: healthy driver -> 200 ok, metrics served (prom-client inside the b
   assert.equal(failing.status, 500);
   assert.match(failing.body, /^rpc error: code = Unavailable desc = connect ECONNREFUSED /);
 });
+
+test("bundle: prom-client's Pushgateway and cluster aggregator are left out (they load https and cluster)", async () => {
+  built ??= bundleSidecar(buildDir);
+  const text = fs.readFileSync(await built, 'utf8');
+  const builtins = [...text.matchAll(/require\("([^"./][^"]*)"\)/g)].map((match) => match[1].replace(/^node:/, ''));
+  for (const unwanted of ['https', 'cluster', 'tls', 'url']) assert.ok(!builtins.includes(unwanted), `the bundle requires ${unwanted}`);
+  assert.doesNotMatch(text, /prom-client\/lib\/(pushgateway|cluster)\.js/);
+});
