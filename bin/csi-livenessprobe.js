@@ -1,7 +1,8 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size
+#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size --disable-sigusr1
 // Entry point installed as `csi-livenessprobe`; the TypeScript build lives in dist/.
 // The V8 options above keep the young generation small and favour size over
 // speed: measured with `npm run bench` and `npm run soak` (see README,
-// "Performance"). The benchmark and the container image run node with the same
-// options, read from this line.
+// "Performance"). --disable-sigusr1: SIGUSR1 must never open the inspector
+// (src/ignored-signals.ts). The benchmark and the container image run node
+// with the same options, read from this line.
 require('../dist/src/main.js').main();

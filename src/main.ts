@@ -21,6 +21,7 @@ import { ShedReport } from './http/shed-report';
 import { Logger } from './log/logger';
 import type { MetricsRecorder } from './metrics/recorder';
 import type { SidecarMetrics } from './metrics/sidecar-metrics';
+import { ignoreUserSignals } from './ignored-signals';
 import { installGracefulShutdown } from './shutdown';
 import { versionLine } from './version';
 
@@ -86,6 +87,7 @@ export async function main(createTransport: CsiTransportFactory = createHttp2Tra
     verbosity: options.verbosity,
     infoStream: options.splitStream ? process.stdout : process.stderr,
   });
+  ignoreUserSignals(logger);
   for (const notice of options.notices) logger.warning(notice);
   const metrics = createMetricsIfServed(options);
 
