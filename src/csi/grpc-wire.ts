@@ -35,10 +35,19 @@ export interface WireViolation {
 }
 
 /**
- * Collects length-prefixed messages from DATA chunks, which may split a
- * message or its 5-byte header anywhere.
+ * grpc-go's words (Internal) when a unary call's answer goes on past its one
+ * message: a streaming handler registered by mistake, or DATA without end.
+ */
+export const CARDINALITY_VIOLATION_TEXT = 'cardinality violation: expected <EOF> for non server-streaming RPCs, but received another message';
+
+/**
+ * Collects the one length-prefixed message of a unary answer from DATA
+ * chunks, which may split the message or its 5-byte header anywhere. A byte
+ * past that message is a violation at once, so what a call holds is bounded
+ * by one message (MAX_RECEIVE_MESSAGE_BYTES), however long the driver goes on.
  */
 export class MessageDeframer {
+  /** Invariant: at most one message. */
   readonly messages: Buffer[] = [];
   /** Set once a frame is unacceptable; later chunks are ignored. */
   violation: WireViolation | undefined;
@@ -50,6 +59,7 @@ export class MessageDeframer {
 
   push(chunk: Buffer): void {
     if (this.violation) return;
+    if (this.messages.length > 0 && chunk.length > 0) return this.fail(STATUS_INTERNAL, CARDINALITY_VIOLATION_TEXT);
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     while (this.pendingBytes >= FRAME_HEADER_BYTES) {
@@ -69,10 +79,12 @@ export class MessageDeframer {
       // Joined only once the whole frame is here, so a message in many chunks is copied once.
       if (this.pendingBytes < FRAME_HEADER_BYTES + length) return;
       const buffered = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
-      this.messages.push(buffered.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length));
-      const rest = buffered.subarray(FRAME_HEADER_BYTES + length);
-      this.pending = rest.length > 0 ? [rest] : [];
-      this.pendingBytes = rest.length;
+      // Copied out, so that the chunk around it is not kept alive by the message.
+      this.messages.push(Buffer.from(buffered.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length)));
+      this.pending = [];
+      this.pendingBytes = 0;
+      if (buffered.length > FRAME_HEADER_BYTES + length) return this.fail(STATUS_INTERNAL, CARDINALITY_VIOLATION_TEXT);
+      return;
     }
   }
 

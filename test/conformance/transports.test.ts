@@ -16,6 +16,7 @@ import { CsiConnection } from '../../src/csi/connection';
 import { CsiCallError } from '../../src/csi/csi-call-error';
 import { getPluginInfo, probe } from '../../src/csi/identity';
 import { GET_PLUGIN_INFO_METHOD, PROBE_METHOD } from '../../src/csi/identity-messages';
+import { CARDINALITY_VIOLATION_TEXT } from '../../src/csi/grpc-wire';
 import { connectFailureText, CsiTransportFactory, deadlineExceededText } from '../../src/csi/transport';
 import { createGrpcJsTransport } from '../../src/csi/transports/grpc-js-transport';
 import { createHttp2Transport } from '../../src/csi/transports/http2-transport';
@@ -260,6 +261,28 @@ describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go, a
       assert.equal(error.codeName, 'Internal');
     });
   }
+
+  test('a streaming answer by mistake (64 KiB messages without end): Internal at once, the stream reset', async (t) => {
+    const socketPath = path.join(makeTempDir(t), 'csi.sock');
+    const big = grpcFrame(Buffer.alloc(64 * 1024, 1));
+    let serverSawReset: (rstCode: number) => void = () => undefined;
+    const reset = new Promise<number>((resolve) => (serverSawReset = resolve));
+    await ScriptedGrpcServer.start(t, socketPath, (stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+      stream.on('close', () => serverSawReset(stream.rstCode));
+      const pump = () => {
+        while (!stream.destroyed && stream.write(big));
+      };
+      stream.on('drain', pump);
+      pump();
+    });
+    const connection = connect(t, socketPath, createHttp2Transport);
+    const { error, elapsedMs } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.codeName, 'Internal');
+    assert.equal(error.description, CARDINALITY_VIOLATION_TEXT);
+    assert.ok(elapsedMs < PROMPT_FAILURE_MS, `failed after ${elapsedMs} ms`);
+    assert.equal(await reset, http2.constants.NGHTTP2_CANCEL);
+  });
 
   test('a peer that goes silent (no answer, no PING ACK): its session is replaced after a timed-out call', async (t) => {
     const socketPath = path.join(makeTempDir(t), 'csi.sock');

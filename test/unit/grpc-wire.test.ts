@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeGrpcMessage, formatGrpcTimeout, frameMessage, grpcCodeForHttpStatus, MAX_RECEIVE_MESSAGE_BYTES, MessageDeframer, statusForRstStream } from '../../src/csi/grpc-wire';
+import { CARDINALITY_VIOLATION_TEXT, decodeGrpcMessage, formatGrpcTimeout, frameMessage, grpcCodeForHttpStatus, MAX_RECEIVE_MESSAGE_BYTES, MessageDeframer, statusForRstStream } from '../../src/csi/grpc-wire';
+import { STATUS_INTERNAL } from '../../src/csi/grpc-status';
 
 test('grpc-timeout: at most 8 digits, coarser units for long deadlines, rounded up', () => {
   const cases: readonly [number, string][] = [
@@ -29,18 +30,25 @@ test('grpc-message: percent-decoding of UTF-8, malformed escapes kept', () => {
   for (const [encoded, decoded] of cases) assert.equal(decodeGrpcMessage(encoded), decoded, encoded);
 });
 
-test('deframer: a message fed one byte at a time, then a second in the same chunk as the first one\'s end', () => {
+test('deframer: a message fed one byte at a time; a second one, even in the same chunk, is a violation at once', () => {
   const first = Buffer.from('first message');
   const second = Buffer.from('second');
   const wire = Buffer.concat([frameMessage(first), frameMessage(second)]);
   const deframer = new MessageDeframer();
-  for (let i = 0; i < wire.length - 8; i++) deframer.push(wire.subarray(i, i + 1));
-  assert.equal(deframer.messages.length, 1);
+  for (let i = 0; i < frameMessage(first).length - 1; i++) deframer.push(wire.subarray(i, i + 1));
+  assert.equal(deframer.messages.length, 0);
   assert.ok(deframer.incompleteBytes > 0);
-  deframer.push(wire.subarray(wire.length - 8));
-  assert.deepEqual(deframer.messages, [first, second]);
+  deframer.push(wire.subarray(frameMessage(first).length - 1));
+  assert.deepEqual(deframer.messages, [first]);
+  assert.deepEqual(deframer.violation, { code: STATUS_INTERNAL, message: CARDINALITY_VIOLATION_TEXT });
   assert.equal(deframer.incompleteBytes, 0);
-  assert.equal(deframer.violation, undefined);
+
+  const later = new MessageDeframer();
+  later.push(frameMessage(first));
+  assert.equal(later.violation, undefined);
+  later.push(Buffer.from([0])); // one byte of anything after the message
+  assert.deepEqual(later.violation, { code: STATUS_INTERNAL, message: CARDINALITY_VIOLATION_TEXT });
+  assert.deepEqual(later.messages, [first]);
 });
 
 test('deframer: an empty message is a message', () => {

@@ -133,7 +133,6 @@ export class Http2UnaryCall {
       const messages = this.deframer.messages;
       if (this.deframer.incompleteBytes > 0) return new CsiCallError(STATUS_INTERNAL, 'the driver ended the call in the middle of a response message');
       if (messages.length === 0) return new CsiCallError(STATUS_INTERNAL, 'the driver ended the call with status OK but sent no response message');
-      if (messages.length > 1) return new CsiCallError(STATUS_INTERNAL, `the driver sent ${messages.length} response messages to a unary call`);
       return messages[0];
     }
     if (this.httpStatus !== undefined && this.httpStatus !== 200) {
