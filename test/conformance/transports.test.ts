@@ -284,6 +284,30 @@ describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go, a
     assert.equal(await reset, http2.constants.NGHTTP2_CANCEL);
   });
 
+  test('a session whose streams the driver resets (ENHANCE_YOUR_CALM) is replaced: the next call reaches the recovered driver', async (t) => {
+    const socketPath = path.join(makeTempDir(t), 'csi.sock');
+    const server = await ScriptedGrpcServer.start(t, socketPath, (stream, _headers, sessionNumber) => {
+      if (sessionNumber === 1) stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      else respondOk(stream, PROBE_READY_MESSAGE);
+    });
+    const connection = connect(t, socketPath, createHttp2Transport);
+    await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
+    assert.equal(server.sessions, 2);
+  });
+
+  test('a call retried after its connection died: the timeout names the whole limit, not what was left', async (t) => {
+    const socketPath = path.join(makeTempDir(t), 'csi.sock');
+    await ScriptedGrpcServer.start(t, socketPath, (stream, _headers, sessionNumber) => {
+      // The first connection dies under the call after a while; the second never answers.
+      if (sessionNumber === 1) setTimeout(() => stream.session?.destroy(), 200);
+    });
+    const connection = connect(t, socketPath, createHttp2Transport);
+    const { error } = await expectCallError(probe(connection, 1_000));
+    assert.equal(error.codeName, 'DeadlineExceeded');
+    assert.equal(error.description, deadlineExceededText(PROBE_METHOD, 1_000));
+  });
+
   test('a peer that goes silent (no answer, no PING ACK): its session is replaced after a timed-out call', async (t) => {
     const socketPath = path.join(makeTempDir(t), 'csi.sock');
     const sockets: net.Socket[] = [];

@@ -74,23 +74,29 @@ export class Http2Transport implements CsiTransport {
         // One more try on a new session when the first could not have been answered: a refused stream never
         // reached the driver (gRPC's transparent retry); a connection that died under an unanswered call is
         // usually a driver that died or restarted before we noticed. The retry reports the driver's state now.
+        // A peer that refuses or resets streams to calm us down will refuse the next one too on this
+        // session; a new connection reaches the driver as it is now (recovered, or restarted).
+        if (call?.refusedByPeer) this.dropSession(call.view as DriverSession);
         if (call?.unanswerable && !retried && remainingMs > 0) {
           retried = true;
-          return this.startCall(method, request, remainingMs, settle);
+          return this.startCall(method, request, remainingMs, timeoutMs, settle);
         }
         if (call?.timedOutUnanswered) this.dropSessionUnlessPingAnswered(call.view as DriverSession);
         if (outcome instanceof CsiCallError) reject(outcome);
         else resolve(outcome);
       };
-      this.startCall(method, request, timeoutMs, settle);
+      this.startCall(method, request, timeoutMs, timeoutMs, settle);
     });
   }
 
-  /** Never throws: it also runs from a stream's close event, where a throw would end the process. */
-  private startCall(method: string, request: Buffer, timeoutMs: number, settle: CallSettler): void {
+  /**
+   * Never throws: it also runs from a stream's close event, where a throw would end the process.
+   * `remainingMs` bounds this try; `limitMs` is the caller's whole limit, which a timeout names.
+   */
+  private startCall(method: string, request: Buffer, remainingMs: number, limitMs: number, settle: CallSettler): void {
     const driverSession = this.currentSession();
     try {
-      this.callsInFlight.add(new Http2UnaryCall(driverSession, this.address, method, request, timeoutMs, settle));
+      this.callsInFlight.add(new Http2UnaryCall(driverSession, this.address, method, request, { remainingMs, limitMs }, settle));
     } catch (err) {
       // currentSession() hands out no closed session, so this is one Node refuses for a reason of its own: drop it.
       this.forget(driverSession, 'IDLE');
@@ -98,6 +104,12 @@ export class Http2Transport implements CsiTransport {
       const reason = err instanceof Error ? err.message : String(err);
       settle(new CsiCallError(STATUS_UNAVAILABLE, `could not start a call on the connection to ${this.address.display}: ${reason}`, { cause: err }), undefined);
     }
+  }
+
+  /** Stops using `driverSession` for new calls and closes it once its calls end. */
+  private dropSession(driverSession: DriverSession): void {
+    this.forget(driverSession, 'IDLE');
+    driverSession.session.close();
   }
 
   dropConnection(): void {

@@ -10,7 +10,13 @@ import { STATUS_DEADLINE_EXCEEDED, STATUS_INTERNAL, STATUS_OK, STATUS_UNAVAILABL
 import { decodeGrpcMessage, formatGrpcTimeout, frameMessage, grpcCodeForHttpStatus, MessageDeframer, statusForRstStream } from '../grpc-wire';
 import { connectFailureText, deadlineExceededText } from '../transport';
 
-const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
+
+/** How long a call may take: what is left of the caller's limit, and that limit (which a timeout names). */
+export interface CallTimeout {
+  readonly remainingMs: number;
+  readonly limitMs: number;
+}
 
 /** What the call needs to know of the session it runs on. */
 export interface SessionView {
@@ -56,6 +62,8 @@ export class Http2UnaryCall {
   unanswerable = false;
   /** Set when the deadline passed before the driver sent any response headers. */
   timedOutUnanswered = false;
+  /** Set at close when the peer reset the stream with REFUSED_STREAM or ENHANCE_YOUR_CALM. */
+  refusedByPeer = false;
 
   /** Throws when the session no longer takes streams (ERR_HTTP2_GOAWAY_SESSION, ERR_HTTP2_INVALID_SESSION). */
   constructor(
@@ -63,7 +71,7 @@ export class Http2UnaryCall {
     private readonly address: CsiAddress,
     readonly method: string,
     request: Buffer,
-    timeoutMs: number,
+    timeout: CallTimeout,
     private readonly onSettled: (outcome: Buffer | CsiCallError, call: Http2UnaryCall) => void,
   ) {
     this.stream = view.session.request(
@@ -72,15 +80,15 @@ export class Http2UnaryCall {
         ':path': method,
         'content-type': 'application/grpc',
         te: 'trailers',
-        'grpc-timeout': formatGrpcTimeout(timeoutMs),
+        'grpc-timeout': formatGrpcTimeout(timeout.remainingMs),
         'user-agent': 'csi-livenessprobe-ts',
       },
       { endStream: false },
     );
     this.deadlineTimer = setTimeout(() => {
       this.timedOutUnanswered = this.httpStatus === undefined;
-      this.cancel(STATUS_DEADLINE_EXCEEDED, deadlineExceededText(method, timeoutMs));
-    }, timeoutMs);
+      this.cancel(STATUS_DEADLINE_EXCEEDED, deadlineExceededText(method, timeout.limitMs));
+    }, timeout.remainingMs);
     this.stream.on('response', (headers) => this.onResponseHeaders(headers));
     this.stream.on('data', (chunk: Buffer) => this.onData(chunk));
     this.stream.on('trailers', (trailers) => {
@@ -119,6 +127,9 @@ export class Http2UnaryCall {
 
   private onStreamClosed(): void {
     const session = this.view.session;
+    const rstCode = this.stream.rstCode;
+    // Our own resets (cancel) use NGHTTP2_CANCEL, so these codes came from the peer.
+    this.refusedByPeer = rstCode === NGHTTP2_REFUSED_STREAM || rstCode === NGHTTP2_ENHANCE_YOUR_CALM;
     this.unanswerable =
       this.httpStatus === undefined &&
       connectErrnoOf(this.streamError) === undefined && // never connected: a retry would only dial again
