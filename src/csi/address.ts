@@ -7,6 +7,7 @@
 // host and port itself, and no maintained package parses gRPC target names.
 
 import * as path from 'node:path';
+import { unreachableSocketPathReason } from './unix-socket-connect';
 
 export interface CsiAddress {
   /** What the user typed, for messages. */
@@ -31,13 +32,14 @@ const GRPC_DEFAULT_PORT = 443;
 
 /** Returns the normalised address, or what is wrong with it. */
 export function normalizeCsiAddress(original: string): CsiAddress | string {
-  const unixSocket = (socketPath: string): CsiAddress => ({
-    original,
-    grpcTarget: `unix://${socketPath}`,
-    socketPath,
-    display: `unix://${socketPath}`,
-    tcp: undefined,
-  });
+  const unixSocket = (socketPath: string): CsiAddress | string =>
+    unreachableSocketPathReason(socketPath) ?? {
+      original,
+      grpcTarget: `unix://${socketPath}`,
+      socketPath,
+      display: `unix://${socketPath}`,
+      tcp: undefined,
+    };
   const tcpTarget = (grpcTarget: string, hostPort: string): CsiAddress | string => {
     const tcp = parseHostPort(hostPort);
     if (tcp === undefined) return `"${hostPort}" is not host:port`;

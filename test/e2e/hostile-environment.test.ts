@@ -1,10 +1,14 @@
 // Issue #16: what the environment may do to the sidecar, and what it must not
 // be able to do with it.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test, TestContext } from 'node:test';
+import { FakeDriver } from '../helpers/fake-driver';
 import { listeningPorts } from '../helpers/listening';
 import { startDriverAndSidecar } from '../helpers/pair';
-import { SHIPPED_OPTIONS_COMMAND } from '../helpers/sidecar';
+import { runSidecarToExit, Sidecar, SHIPPED_OPTIONS_COMMAND } from '../helpers/sidecar';
+import { makeTempDir } from '../helpers/tmp';
 
 test('SIGUSR1 and SIGUSR2 are ignored: no inspector port opens, /healthz still answers', async (t) => {
   const { sidecar } = await startDriverAndSidecar(t, { sidecarArgs: ['-v=2'], command: SHIPPED_OPTIONS_COMMAND });
@@ -20,4 +24,40 @@ test('SIGUSR1 and SIGUSR2 are ignored: no inspector port opens, /healthz still a
   assert.doesNotMatch(sidecar.stderr.text, /Debugger listening/);
   assert.equal((await sidecar.request()).status, 200);
   assert.equal(sidecar.process.exitCode, null);
+});
+
+/** Makes directories under `base` so that the returned socket path is exactly `length` bytes. */
+function socketPathOfLength(base: string, length: number): string {
+  let dir = base;
+  while (length - (Buffer.byteLength(dir) + 1) > 60) dir = path.join(dir, 'd'.repeat(50));
+  fs.mkdirSync(dir, { recursive: true });
+  const nameBytes = length - (Buffer.byteLength(dir) + 1);
+  return path.join(dir, `${'s'.repeat(nameBytes - '.sock'.length)}.sock`);
+}
+
+/** A test driver whose socket file ends up at `socketPath`: bound at a short path, then renamed there. */
+async function driverAt(t: TestContext, socketPath: string, name: string): Promise<FakeDriver> {
+  const shortPath = path.join(makeTempDir(t), 'a.sock');
+  const driver = await FakeDriver.start(t, shortPath, ['--name', name]);
+  fs.renameSync(shortPath, socketPath);
+  return driver;
+}
+
+for (const length of [107, 108, 200]) {
+  test(`a ${length}-byte socket path is connected to exactly, never to a socket at its first 107 bytes`, async (t) => {
+    const socketPath = socketPathOfLength(makeTempDir(t), length);
+    assert.equal(Buffer.byteLength(socketPath), length);
+    await driverAt(t, socketPath, 'right.csi.example.com');
+    if (length > 107) await driverAt(t, socketPath.slice(0, 107), 'impostor.csi.example.com');
+    const sidecar = await Sidecar.start(t, [`--csi-address=${socketPath}`]);
+    assert.match(sidecar.stderr.text, /"CSI driver name" driver="right\.csi\.example\.com"/);
+    assert.equal((await sidecar.request()).status, 200);
+  });
+}
+
+test('a socket path that cannot be reached (longer than 107 bytes with an 86-byte file name): usage error, exit 2', async () => {
+  const socketPath = `/tmp/${'d'.repeat(30)}/${'s'.repeat(81)}.sock`;
+  const result = await runSidecarToExit([`--csi-address=${socketPath}`]);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /invalid value ".*" for flag -csi-address: the socket's file name is 86 bytes; a unix socket path longer than 107 bytes can only be reached when its file name has at most 85\n/);
 });

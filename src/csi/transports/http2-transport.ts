@@ -22,6 +22,7 @@ import {
   shutdownCancelText,
   TransportEvents,
 } from '../transport';
+import { connectUnixSocket } from '../unix-socket-connect';
 import { Http2UnaryCall, SessionView } from './http2-unary-call';
 
 /** How long a PING may take before the session is taken for dead. */
@@ -159,7 +160,7 @@ export class Http2Transport implements CsiTransport {
     if (current && (current.session.closed || current.session.destroyed)) this.forget(current, 'IDLE');
     if (this.current) return this.current;
     const session = http2.connect('http://localhost', {
-      createConnection: () => (this.address.tcp ? net.connect(this.address.tcp.port, this.address.tcp.host) : net.connect(this.address.socketPath!)),
+      createConnection: () => (this.address.tcp ? net.connect(this.address.tcp.port, this.address.tcp.host) : connectUnixSocket(this.address.socketPath!)),
       settings: { enablePush: false },
     });
     const driverSession = new DriverSession(session);

@@ -1,0 +1,54 @@
+// Connecting to a unix socket by a path of any length. sockaddr_un holds at
+// most 107 bytes of path; a longer one cannot be passed to connect(), and
+// libuv used to cut it short silently, which reached whatever socket sat at
+// the shortened path. A socket whose path is too long is reached instead
+// through a descriptor of its directory: /proc/self/fd/<n>/<name> is short and
+// names exactly that file (Linux resolves the descriptor, not a path).
+
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+
+/** The longest socket path connect() takes: sockaddr_un.sun_path is 108 bytes with its NUL. */
+export const MAX_SOCKET_PATH_BYTES = 107;
+/** "/proc/self/fd/" and a descriptor number of up to 7 digits, and "/". */
+const DIRECTORY_DESCRIPTOR_PREFIX_BYTES = '/proc/self/fd/'.length + 7 + 1;
+/** The longest file name a socket reached through its directory's descriptor may have. */
+export const MAX_SOCKET_NAME_BYTES = MAX_SOCKET_PATH_BYTES - DIRECTORY_DESCRIPTOR_PREFIX_BYTES;
+
+/** What is wrong with a socket path no connect can reach, or undefined when it can be reached. */
+export function unreachableSocketPathReason(socketPath: string): string | undefined {
+  const nameBytes = Buffer.byteLength(path.basename(socketPath));
+  if (Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH_BYTES || nameBytes <= MAX_SOCKET_NAME_BYTES) return undefined;
+  return `the socket's file name is ${nameBytes} bytes; a unix socket path longer than ${MAX_SOCKET_PATH_BYTES} bytes can only be reached when its file name has at most ${MAX_SOCKET_NAME_BYTES}`;
+}
+
+/** Connects to exactly `socketPath`, whatever its length; failures arrive as the socket's 'error' (syscall "connect"). */
+export function connectUnixSocket(socketPath: string): net.Socket {
+  if (Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH_BYTES) return net.connect(socketPath);
+  let directoryFd: number;
+  try {
+    directoryFd = fs.openSync(path.dirname(socketPath), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  } catch (err) {
+    // Reported as connect() would report the socket missing, so the check's text is the same.
+    const failure = Object.assign(new Error(`connect ${(err as NodeJS.ErrnoException).code} ${socketPath}`), {
+      code: (err as NodeJS.ErrnoException).code,
+      syscall: 'connect',
+      cause: err,
+    });
+    const socket = new net.Socket();
+    process.nextTick(() => socket.destroy(failure));
+    return socket;
+  }
+  const socket = net.connect(`/proc/self/fd/${directoryFd}/${path.basename(socketPath)}`);
+  // The descriptor is needed only until connect() has resolved the path.
+  let directoryClosed = false;
+  const closeDirectory = () => {
+    if (directoryClosed) return;
+    directoryClosed = true;
+    fs.close(directoryFd, () => undefined);
+  };
+  socket.once('connect', closeDirectory);
+  socket.once('close', closeDirectory);
+  return socket;
+}
