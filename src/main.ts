@@ -22,6 +22,7 @@ import { Logger } from './log/logger';
 import type { MetricsRecorder } from './metrics/recorder';
 import type { SidecarMetrics } from './metrics/sidecar-metrics';
 import { ignoreUserSignals } from './ignored-signals';
+import { nodeOptionsNotice } from './node-options-notice';
 import { installGracefulShutdown } from './shutdown';
 import { versionLine } from './version';
 
@@ -88,6 +89,8 @@ export async function main(createTransport: CsiTransportFactory = createHttp2Tra
     infoStream: options.splitStream ? process.stdout : process.stderr,
   });
   ignoreUserSignals(logger);
+  const nodeOptions = nodeOptionsNotice(process.env);
+  if (nodeOptions) logger.warning(nodeOptions.message, nodeOptions.fields);
   for (const notice of options.notices) logger.warning(notice);
   const metrics = createMetricsIfServed(options);
 

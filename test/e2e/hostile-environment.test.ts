@@ -7,7 +7,7 @@ import { test, TestContext } from 'node:test';
 import { FakeDriver } from '../helpers/fake-driver';
 import { listeningPorts } from '../helpers/listening';
 import { startDriverAndSidecar } from '../helpers/pair';
-import { runSidecarToExit, Sidecar, SHIPPED_OPTIONS_COMMAND } from '../helpers/sidecar';
+import { DIST_COMMAND, runSidecarToExit, Sidecar, SHIPPED_OPTIONS_COMMAND } from '../helpers/sidecar';
 import { makeTempDir } from '../helpers/tmp';
 
 test('SIGUSR1 and SIGUSR2 are ignored: no inspector port opens, /healthz still answers', async (t) => {
@@ -60,4 +60,10 @@ test('a socket path that cannot be reached (longer than 107 bytes with an 86-byt
   const result = await runSidecarToExit([`--csi-address=${socketPath}`]);
   assert.equal(result.code, 2, result.stderr);
   assert.match(result.stderr, /invalid value ".*" for flag -csi-address: the socket's file name is 86 bytes; a unix socket path longer than 107 bytes can only be reached when its file name has at most 85\n/);
+});
+
+test('NODE_OPTIONS set in the pod is named in a warning at start', async (t) => {
+  const command = { ...DIST_COMMAND, env: { NODE_OPTIONS: '--max-old-space-size=200 --trace-warnings' } };
+  const { sidecar } = await startDriverAndSidecar(t, { command });
+  assert.match(sidecar.stderr.text, /^W\d{4} [\d:.]+ +\d+ \S+\] "NODE_OPTIONS is set; Node.js applies it to the sidecar as well" NODE_OPTIONS="--max-old-space-size=200 --trace-warnings"$/m);
 });

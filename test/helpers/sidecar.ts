@@ -13,6 +13,8 @@ export const SIDECAR_MAIN = path.resolve(__dirname, '..', '..', 'src', 'main.js'
 export interface SidecarCommand {
   readonly executable: string;
   readonly leadingArgs: readonly string[];
+  /** Environment variables added to the test's own. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The tsc build, run by the node running the tests. */
@@ -41,7 +43,7 @@ export class Sidecar {
 
   /** Spawns the sidecar without waiting for anything; killed after the test. */
   static spawn(t: TestContext, args: readonly string[], command: SidecarCommand = DIST_COMMAND): Sidecar {
-    const child = spawn(command.executable, [...command.leadingArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command.executable, [...command.leadingArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...command.env } });
     const sidecar = new Sidecar(child);
     t.after(() => sidecar.kill('SIGKILL'));
     return sidecar;
@@ -89,7 +91,7 @@ export async function runSidecarToExit(
   timeoutMs = 15_000,
   command: SidecarCommand = DIST_COMMAND,
 ): Promise<ExitResult & { stdout: string; stderr: string }> {
-  const child = spawn(command.executable, [...command.leadingArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command.executable, [...command.leadingArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...command.env } });
   const stdout = new LineCollector(child.stdout);
   const stderr = new LineCollector(child.stderr);
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
