@@ -93,6 +93,7 @@ export async function main(createTransport: CsiTransportFactory = createHttp2Tra
   if (nodeOptions) logger.warning(nodeOptions.message, nodeOptions.fields);
   for (const notice of options.notices) logger.warning(notice);
   const metrics = createMetricsIfServed(options);
+  if (metrics) logger.onLineDropped = () => metrics.logLineDropped();
 
   const connection = new CsiConnection(options.csiAddress, logger, metrics, createTransport);
   const discovery = new DriverDiscovery(connection, options.probeTimeoutMs, logger);

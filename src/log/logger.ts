@@ -8,12 +8,23 @@ import { LogEntry, Severity } from './log-entry';
 
 export type Fields = Readonly<Record<string, unknown>>;
 
+/** A stream Node may buffer for; writableLength is what it holds not yet written. */
+type LogStream = NodeJS.WritableStream & { readonly writableLength?: number };
+
+/**
+ * Bytes of log lines held for a sink slower than the log rate (a stderr pipe
+ * whose reader lags): about 250 lines. Node would buffer without limit (37 MB
+ * in 2 s, measured); past this, lines are dropped and counted, and once the
+ * sink drains one line says how many were lost. Go's klog blocks instead.
+ */
+export const MAX_QUEUED_LOG_BYTES = 64 * 1024;
+
 export interface LoggerOptions {
   readonly format: 'text' | 'json';
   readonly verbosity: number;
   /** Info and warning lines to `infoStream`, errors to `errorStream`; both default to stderr. */
-  readonly infoStream?: NodeJS.WritableStream;
-  readonly errorStream?: NodeJS.WritableStream;
+  readonly infoStream?: LogStream;
+  readonly errorStream?: LogStream;
 }
 
 function nowMicros(): number {
@@ -37,8 +48,12 @@ function callerOf(logFunction: Function): string {
 
 export class Logger {
   private readonly formatLine: (entry: LogEntry) => string;
-  private readonly infoStream: NodeJS.WritableStream;
-  private readonly errorStream: NodeJS.WritableStream;
+  private readonly infoStream: LogStream;
+  private readonly errorStream: LogStream;
+  /** Lines dropped since the last report. Invariant: > 0 only while waiting for a stream's 'drain'. */
+  private droppedLines = 0;
+  /** Told of every dropped line (the metrics counter). */
+  onLineDropped: (() => void) | undefined;
 
   constructor(private readonly options: LoggerOptions) {
     this.formatLine = options.format === 'json' ? formatJsonLine : formatKlogLine;
@@ -81,6 +96,22 @@ export class Logger {
       fields: Object.entries(fields),
       verbosity,
     };
-    (severity === 'E' ? this.errorStream : this.infoStream).write(this.formatLine(entry));
+    const stream = severity === 'E' ? this.errorStream : this.infoStream;
+    if ((stream.writableLength ?? 0) > MAX_QUEUED_LOG_BYTES) {
+      this.dropLine(stream);
+      return;
+    }
+    stream.write(this.formatLine(entry));
+  }
+
+  private dropLine(stream: LogStream): void {
+    this.onLineDropped?.();
+    this.droppedLines += 1;
+    if (this.droppedLines > 1) return; // already waiting for the sink
+    stream.once('drain', () => {
+      const dropped = this.droppedLines;
+      this.droppedLines = 0;
+      this.warning('Log lines dropped: the log output did not keep up', { dropped });
+    });
   }
 }

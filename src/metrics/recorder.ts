@@ -18,6 +18,8 @@ export interface MetricsRecorder {
   healthzAnswered(statusCode: number): void;
   /** An HTTP connection was closed early; reason as ShedReason ("idle", "pipelining", ...). */
   httpConnectionShed(reason: string): void;
+  /** A log line was dropped because the log output did not keep up. */
+  logLineDropped(): void;
   /** The gRPC channel moved from one state to another ("READY" -> "IDLE"). */
   connectionStateChanged(from: string, to: string): void;
 }

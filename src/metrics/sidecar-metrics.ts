@@ -49,6 +49,12 @@ export class SidecarMetrics implements MetricsRecorder {
     registers: [this.registry],
   });
 
+  private readonly logLinesDropped = new Counter({
+    name: `${PREFIX}log_lines_dropped_total`,
+    help: 'Log lines dropped because the log output (stderr or stdout) did not keep up with the log rate.',
+    registers: [this.registry],
+  });
+
   constructor() {
     registerProcessStartTime(this.registry);
     registerNodeProcessSeries(this.registry);
@@ -78,6 +84,10 @@ export class SidecarMetrics implements MetricsRecorder {
 
   httpConnectionShed(reason: string): void {
     this.connectionsShed.inc({ reason });
+  }
+
+  logLineDropped(): void {
+    this.logLinesDropped.inc();
   }
 
   connectionStateChanged(from: string, to: string): void {

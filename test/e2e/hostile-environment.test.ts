@@ -1,14 +1,21 @@
 // Issue #16: what the environment may do to the sidecar, and what it must not
 // be able to do with it.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { test, TestContext } from 'node:test';
+import { kubeletProbe, probeLoop } from '../../bench/attackers';
+import { freePort, getStatus } from '../../bench/processes';
+import { parseExposition } from '../helpers/exposition';
 import { FakeDriver } from '../helpers/fake-driver';
+import { httpRequest } from '../helpers/http';
 import { listeningPorts } from '../helpers/listening';
 import { startDriverAndSidecar } from '../helpers/pair';
 import { DIST_COMMAND, runSidecarToExit, Sidecar, SHIPPED_OPTIONS_COMMAND } from '../helpers/sidecar';
 import { makeTempDir } from '../helpers/tmp';
+import { waitFor } from '../helpers/wait';
 
 test('SIGUSR1 and SIGUSR2 are ignored: no inspector port opens, /healthz still answers', async (t) => {
   const { sidecar } = await startDriverAndSidecar(t, { sidecarArgs: ['-v=2'], command: SHIPPED_OPTIONS_COMMAND });
@@ -66,4 +73,43 @@ test('NODE_OPTIONS set in the pod is named in a warning at start', async (t) => 
   const command = { ...DIST_COMMAND, env: { NODE_OPTIONS: '--max-old-space-size=200 --trace-warnings' } };
   const { sidecar } = await startDriverAndSidecar(t, { command });
   assert.match(sidecar.stderr.text, /^W\d{4} [\d:.]+ +\d+ \S+\] "NODE_OPTIONS is set; Node.js applies it to the sidecar as well" NODE_OPTIONS="--max-old-space-size=200 --trace-warnings"$/m);
+});
+
+test('-v=5 into a stderr read at 2 KB/s under load: lines dropped and counted, not buffered; probes still answered', { timeout: 60_000 }, async (t) => {
+  const socketPath = path.join(makeTempDir(t), 'csi.sock');
+  await FakeDriver.start(t, socketPath);
+  const port = await freePort();
+  const child = spawn(process.execPath, [...SHIPPED_OPTIONS_COMMAND.leadingArgs, `--csi-address=${socketPath}`, `--http-endpoint=127.0.0.1:${port}`, '-v=5'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  const stderr = child.stderr!;
+  stderr.pause();
+  let logged = '';
+  const slowReader = setInterval(() => (logged += String(stderr.read(2048) ?? '')), 1_000);
+  t.after(() => clearInterval(slowReader));
+  const url = `http://127.0.0.1:${port}/healthz`;
+  await waitFor('the sidecar to answer 200', async () => ((await kubeletProbe(url, 1_000)).status === 200 ? true : undefined), 15_000);
+
+  // Every check logs two lines at -v=5: 16 connections of load write far more than 2 KB/s.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  t.after(() => agent.destroy());
+  let loading = true;
+  const load = Array.from({ length: 16 }, async () => {
+    while (loading) await getStatus(url, agent);
+  });
+  const probes = await probeLoop(url, 5_000, 200, 1_000);
+  loading = false;
+  await Promise.all(load);
+  assert.deepEqual(probes.filter((p) => p.status !== 200), [], 'probes failed while the log output lagged');
+
+  // Read the rest at full speed: the sidecar says how many lines it dropped, and counts them.
+  clearInterval(slowReader);
+  stderr.on('data', (chunk: Buffer) => (logged += String(chunk)));
+  stderr.resume();
+  await waitFor('the dropped-lines report', () => (/"Log lines dropped: the log output did not keep up" dropped=(\d+)/.exec(logged) ? true : undefined), 10_000);
+  const dropped = Number(/dropped=(\d+)/.exec(logged)![1]);
+  assert.ok(dropped > 100, `only ${dropped} lines dropped`);
+  const metrics = parseExposition((await httpRequest(`http://127.0.0.1:${port}/metrics`)).body);
+  assert.ok(metrics.samples.get('csi_livenessprobe_log_lines_dropped_total')! >= dropped);
 });
