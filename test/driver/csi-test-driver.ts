@@ -30,6 +30,8 @@ export interface DriverBehaviour {
   infoError: string;
   /** Never answer Probe. */
   hangProbe: boolean;
+  /** If > 0: every Probe answer is padded with an unknown field to exactly this many bytes (size limits). */
+  probeAnswerBytes: number;
 }
 
 const { values: flags } = parseArgs({
@@ -44,6 +46,7 @@ const { values: flags } = parseArgs({
     'probe-error-message': { type: 'string', default: 'driver failure injected by test' },
     'info-error': { type: 'string', default: '' },
     'hang-probe': { type: 'boolean', default: false },
+    'probe-answer-bytes': { type: 'string', default: '0' },
     // Benchmarks: no line per call (writing it would cost the driver more than answering).
     quiet: { type: 'boolean', default: false },
   },
@@ -58,7 +61,31 @@ const behaviour: DriverBehaviour = {
   probeErrorMessage: flags['probe-error-message']!,
   infoError: flags['info-error']!,
   hangProbe: flags['hang-probe']!,
+  probeAnswerBytes: Number(flags['probe-answer-bytes']),
 };
+
+/** Field 15, length-delimited: unknown to the CSI ProbeResponse, so a reader skips it. */
+const PADDING_FIELD_TAG = 0x7a;
+
+function varint(value: number): Buffer {
+  const bytes: number[] = [];
+  do {
+    bytes.push((value & 0x7f) | (value > 0x7f ? 0x80 : 0));
+    value = Math.floor(value / 128);
+  } while (value > 0);
+  return Buffer.from(bytes);
+}
+
+/** `encoded` with an unknown field appended so that the whole is exactly `totalBytes` long (when it can be). */
+function padTo(encoded: Buffer, totalBytes: number): Buffer {
+  for (let lengthBytes = 1; lengthBytes <= 5; lengthBytes++) {
+    const padLength = totalBytes - encoded.length - 1 - lengthBytes;
+    if (padLength > 0 && varint(padLength).length === lengthBytes) {
+      return Buffer.concat([encoded, Buffer.from([PADDING_FIELD_TAG]), varint(padLength), Buffer.alloc(padLength, 0x61)]);
+    }
+  }
+  return encoded;
+}
 
 const callCounts = new Map<string, number>();
 
@@ -130,8 +157,14 @@ function main(): void {
   const identity = grpc.loadPackageDefinition(definition).csi as grpc.GrpcObject;
   const service = ((identity.v1 as grpc.GrpcObject).Identity as grpc.ServiceClientConstructor).service;
 
+  const probe = service.Probe;
+  const serializeProbe = probe.responseSerialize;
+  const paddedService = {
+    ...service,
+    Probe: { ...probe, responseSerialize: (value: unknown) => (behaviour.probeAnswerBytes > 0 ? padTo(serializeProbe(value), behaviour.probeAnswerBytes) : serializeProbe(value)) },
+  };
   const server = new grpc.Server();
-  server.addService(service, identityHandlers);
+  server.addService(paddedService, identityHandlers);
 
   let bindAddress: string;
   if (flags.socket) {
