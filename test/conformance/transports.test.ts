@@ -262,27 +262,36 @@ describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go, a
     });
   }
 
-  test('a streaming answer by mistake (64 KiB messages without end): Internal at once, the stream reset', async (t) => {
-    const socketPath = path.join(makeTempDir(t), 'csi.sock');
-    const big = grpcFrame(Buffer.alloc(64 * 1024, 1));
-    let serverSawReset: (rstCode: number) => void = () => undefined;
-    const reset = new Promise<number>((resolve) => (serverSawReset = resolve));
-    await ScriptedGrpcServer.start(t, socketPath, (stream) => {
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
-      stream.on('close', () => serverSawReset(stream.rstCode));
-      const pump = () => {
-        while (!stream.destroyed && stream.write(big));
-      };
-      stream.on('drain', pump);
-      pump();
+  // A driver that goes on sending: whole messages (a streaming handler by mistake), or one message announced
+  // at grpc-go's 4 MiB limit whose DATA never ends.
+  const fourMiBHeader = Buffer.from([0, 0, 0x40, 0, 0]);
+  const endless: readonly [string, Buffer, Buffer, string, string][] = [
+    ['a streaming answer by mistake (64 KiB messages without end)', Buffer.alloc(0), grpcFrame(Buffer.alloc(64 * 1024 - 5, 1)), 'Internal', CARDINALITY_VIOLATION_TEXT],
+    ['a 4 MiB message whose DATA never ends', fourMiBHeader, Buffer.alloc(64 * 1024), 'ResourceExhausted', 'grpc: received message larger than max (4194304 vs. 65536)'],
+  ];
+  for (const [what, first, chunk, codeName, description] of endless) {
+    test(`${what}: ${codeName} at once, the stream reset`, async (t) => {
+      const socketPath = path.join(makeTempDir(t), 'csi.sock');
+      let serverSawReset: (rstCode: number) => void = () => undefined;
+      const reset = new Promise<number>((resolve) => (serverSawReset = resolve));
+      await ScriptedGrpcServer.start(t, socketPath, (stream) => {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+        stream.on('close', () => serverSawReset(stream.rstCode));
+        stream.write(first);
+        const pump = () => {
+          while (!stream.destroyed && stream.write(chunk));
+        };
+        stream.on('drain', pump);
+        pump();
+      });
+      const connection = connect(t, socketPath, createHttp2Transport);
+      const { error, elapsedMs } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+      assert.equal(error.codeName, codeName);
+      assert.equal(error.description, description);
+      assert.ok(elapsedMs < PROMPT_FAILURE_MS, `failed after ${elapsedMs} ms`);
+      assert.equal(await reset, http2.constants.NGHTTP2_CANCEL);
     });
-    const connection = connect(t, socketPath, createHttp2Transport);
-    const { error, elapsedMs } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
-    assert.equal(error.codeName, 'Internal');
-    assert.equal(error.description, CARDINALITY_VIOLATION_TEXT);
-    assert.ok(elapsedMs < PROMPT_FAILURE_MS, `failed after ${elapsedMs} ms`);
-    assert.equal(await reset, http2.constants.NGHTTP2_CANCEL);
-  });
+  }
 
   test('a session whose streams the driver resets (ENHANCE_YOUR_CALM) is replaced: the next call reaches the recovered driver', async (t) => {
     const socketPath = path.join(makeTempDir(t), 'csi.sock');
