@@ -3,7 +3,8 @@
 // A connection to a unix socket outlives the file: a driver whose socket was
 // deleted (or replaced by a new driver instance) still answers on the old
 // connection. Upstream issue #68 asks that a removed socket fail the very next
-// check, so every check compares the file's inode with the one it saw last.
+// check, so every check compares the file's identity (inode and change time)
+// with the one it saw last.
 
 import * as fs from 'node:fs';
 
@@ -14,8 +15,14 @@ export type SocketFileState =
   | { readonly kind: 'not-a-socket' };
 
 export class SocketFile {
-  /** Inode seen by the last check; undefined until the file has been seen. */
-  private knownInode: number | undefined;
+  /**
+   * Identity of the file seen by the last check (inode and change time);
+   * undefined until the file has been seen. The inode alone is not enough:
+   * Linux hands a just-freed inode number to the next file, so a driver that
+   * removes its socket and listens again often gets the same one (seen with
+   * the grpc-go test driver, which restarts in milliseconds).
+   */
+  private knownIdentity: string | undefined;
 
   constructor(readonly socketPath: string) {}
 
@@ -28,12 +35,13 @@ export class SocketFile {
       return { kind: 'missing', errno: (err as NodeJS.ErrnoException).code ?? 'EIO' };
     }
     if (stats === undefined) {
-      this.knownInode = undefined;
+      this.knownIdentity = undefined;
       return { kind: 'missing', errno: 'ENOENT' };
     }
     if (!stats.isSocket()) return { kind: 'not-a-socket' };
-    const replaced = this.knownInode !== undefined && this.knownInode !== stats.ino;
-    this.knownInode = stats.ino;
+    const identity = `${stats.ino}:${stats.ctimeMs}`;
+    const replaced = this.knownIdentity !== undefined && this.knownIdentity !== identity;
+    this.knownIdentity = identity;
     return replaced ? { kind: 'replaced' } : { kind: 'present' };
   }
 }

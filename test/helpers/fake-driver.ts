@@ -4,9 +4,14 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
+import { goDriverBinary } from './go-driver';
 import { LineCollector } from './lines';
 
 export const DRIVER_SCRIPT = path.resolve(__dirname, '..', 'driver', 'csi-test-driver.js');
+
+/** The gRPC stacks a test driver runs on: grpc-js (test/driver/csi-test-driver.ts) and grpc-go (test/driver/go). */
+export type DriverStack = 'grpc-js' | 'grpc-go';
+export const DRIVER_STACKS: readonly DriverStack[] = ['grpc-js', 'grpc-go'];
 const START_TIMEOUT_MS = 15_000;
 
 export interface DriverEvent {
@@ -29,17 +34,18 @@ export class FakeDriver {
   }
 
   /** Starts a driver on `socketPath` with extra flags (e.g. ['--ready', 'false']); stopped after the test. */
-  static start(t: TestContext, socketPath: string, args: readonly string[] = []): Promise<FakeDriver> {
-    return FakeDriver.launch(t, ['--socket', socketPath, ...args]);
+  static start(t: TestContext, socketPath: string, args: readonly string[] = [], stack: DriverStack = 'grpc-js'): Promise<FakeDriver> {
+    return FakeDriver.launch(t, ['--socket', socketPath, ...args], stack);
   }
 
   /** Starts a driver on a free TCP port of 127.0.0.1; `address` is its "127.0.0.1:port". */
-  static startTcp(t: TestContext, args: readonly string[] = []): Promise<FakeDriver> {
-    return FakeDriver.launch(t, ['--tcp', '127.0.0.1:0', ...args]);
+  static startTcp(t: TestContext, args: readonly string[] = [], stack: DriverStack = 'grpc-js'): Promise<FakeDriver> {
+    return FakeDriver.launch(t, ['--tcp', '127.0.0.1:0', ...args], stack);
   }
 
-  private static async launch(t: TestContext, args: readonly string[]): Promise<FakeDriver> {
-    const child = spawn(process.execPath, [DRIVER_SCRIPT, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  private static async launch(t: TestContext, args: readonly string[], stack: DriverStack = 'grpc-js'): Promise<FakeDriver> {
+    const [executable, leadingArgs] = stack === 'grpc-go' ? [goDriverBinary(), []] : [process.execPath, [DRIVER_SCRIPT]];
+    const child = spawn(executable, [...leadingArgs, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
     const driver = new FakeDriver(child);
     t.after(() => driver.kill('SIGKILL'));
     const listening = await driver.events.waitForLine(/"event":"listening"/, START_TIMEOUT_MS);

@@ -114,6 +114,9 @@ export class Http2Transport implements CsiTransport {
   }
 
   dropConnection(): void {
+    // The socket file was replaced or removed: an earlier dial's failure says nothing about the next dial
+    // (a driver restarted within RECONNECT_MIN_INTERVAL_MS must be reached at once; found with the grpc-go driver).
+    this.lastConnectFailure = undefined;
     const dropped = this.current;
     this.forget(dropped, 'IDLE');
     dropped?.session.close(); // calls in flight finish or meet their deadline, then the socket is closed
