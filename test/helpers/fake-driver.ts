@@ -9,9 +9,26 @@ import { LineCollector } from './lines';
 
 export const DRIVER_SCRIPT = path.resolve(__dirname, '..', 'driver', 'csi-test-driver.js');
 
-/** The gRPC stacks a test driver runs on: grpc-js (test/driver/csi-test-driver.ts) and grpc-go (test/driver/go). */
-export type DriverStack = 'grpc-js' | 'grpc-go';
-export const DRIVER_STACKS: readonly DriverStack[] = ['grpc-js', 'grpc-go'];
+/**
+ * The gRPC stacks a test driver runs on: grpc-js (test/driver/csi-test-driver.ts), grpc-go (test/driver/go)
+ * and gRPC C-core through Debian's python3-grpcio (test/driver/python).
+ */
+export type DriverStack = 'grpc-js' | 'grpc-go' | 'grpc-core';
+export const DRIVER_STACKS: readonly DriverStack[] = ['grpc-js', 'grpc-go', 'grpc-core'];
+const PYTHON_DRIVER_SCRIPT = path.resolve(__dirname, '..', '..', '..', 'test', 'driver', 'python', 'csi_test_driver.py');
+/** Debian's Python, which python3-grpcio installs for (another python3 on PATH may lack it). */
+const DEBIAN_PYTHON = '/usr/bin/python3';
+
+function driverCommand(stack: DriverStack): [string, string[]] {
+  switch (stack) {
+    case 'grpc-js':
+      return [process.execPath, [DRIVER_SCRIPT]];
+    case 'grpc-go':
+      return [goDriverBinary(), []];
+    case 'grpc-core':
+      return [DEBIAN_PYTHON, [PYTHON_DRIVER_SCRIPT]];
+  }
+}
 const START_TIMEOUT_MS = 15_000;
 
 export interface DriverEvent {
@@ -44,7 +61,7 @@ export class FakeDriver {
   }
 
   private static async launch(t: TestContext, args: readonly string[], stack: DriverStack = 'grpc-js'): Promise<FakeDriver> {
-    const [executable, leadingArgs] = stack === 'grpc-go' ? [goDriverBinary(), []] : [process.execPath, [DRIVER_SCRIPT]];
+    const [executable, leadingArgs] = driverCommand(stack);
     const child = spawn(executable, [...leadingArgs, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
     const driver = new FakeDriver(child);
     t.after(() => driver.kill('SIGKILL'));

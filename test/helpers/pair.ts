@@ -2,7 +2,7 @@
 
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
-import { FakeDriver } from './fake-driver';
+import { DriverStack, FakeDriver } from './fake-driver';
 import { DIST_COMMAND, Sidecar, SidecarCommand } from './sidecar';
 import { makeTempDir } from './tmp';
 
@@ -10,11 +10,12 @@ export interface PairOptions {
   readonly driverArgs?: readonly string[];
   readonly sidecarArgs?: readonly string[];
   readonly command?: SidecarCommand;
+  readonly stack?: DriverStack;
 }
 
-export async function startDriverAndSidecar(t: TestContext, { driverArgs = [], sidecarArgs = [], command = DIST_COMMAND }: PairOptions = {}) {
+export async function startDriverAndSidecar(t: TestContext, { driverArgs = [], sidecarArgs = [], command = DIST_COMMAND, stack = 'grpc-js' }: PairOptions = {}) {
   const socketPath = path.join(makeTempDir(t), 'csi.sock');
-  const driver = await FakeDriver.start(t, socketPath, driverArgs);
+  const driver = await FakeDriver.start(t, socketPath, driverArgs, stack);
   const sidecar = await Sidecar.start(t, [`--csi-address=${socketPath}`, ...sidecarArgs], 15_000, command);
   return { socketPath, driver, sidecar };
 }
