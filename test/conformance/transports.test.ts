@@ -302,6 +302,18 @@ describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go, a
     });
   }
 
+  test('a driver stack that enforces our grpc-timeout itself (gRPC C-core) a moment before our timer: the same DeadlineExceeded text', async (t) => {
+    const socketPath = path.join(makeTempDir(t), 'csi.sock');
+    await ScriptedGrpcServer.start(t, socketPath, (stream, headers) => {
+      const timeoutMs = Number(/^(\d+)m$/.exec(String(headers['grpc-timeout']))![1]);
+      setTimeout(() => respondTrailersOnly(stream, 4, 'Deadline Exceeded'), timeoutMs - 20);
+    });
+    const connection = connect(t, socketPath, createHttp2Transport);
+    const { error } = await expectCallError(probe(connection, 300));
+    assert.equal(error.codeName, 'DeadlineExceeded');
+    assert.equal(error.description, deadlineExceededText(PROBE_METHOD, 300));
+  });
+
   test('a session whose streams the driver resets (ENHANCE_YOUR_CALM) is replaced: the next call reaches the recovered driver', async (t) => {
     const socketPath = path.join(makeTempDir(t), 'csi.sock');
     const server = await ScriptedGrpcServer.start(t, socketPath, (stream, _headers, sessionNumber) => {

@@ -45,9 +45,18 @@ function connectErrnoOf(err: unknown): string | undefined {
   return cause?.syscall === 'connect' && typeof cause.code === 'string' ? cause.code : undefined;
 }
 
+/**
+ * A DeadlineExceeded status from the driver this close to our own deadline is
+ * its stack enforcing the grpc-timeout we sent (gRPC C-core does, a moment
+ * before or after our timer): the same event, reported in the same words.
+ */
+const PEER_DEADLINE_SLACK_MS = 50;
+
 export class Http2UnaryCall {
   private readonly stream: http2.ClientHttp2Stream;
   private readonly deadlineTimer: NodeJS.Timeout;
+  /** performance.now() at which this call's deadline falls. */
+  private readonly deadlineAt: number;
   private settled = false;
   private httpStatus: number | undefined;
   private grpcStatus: GrpcStatus | undefined;
@@ -64,6 +73,7 @@ export class Http2UnaryCall {
   timedOutUnanswered = false;
   /** Set at close when the peer reset the stream with REFUSED_STREAM or ENHANCE_YOUR_CALM. */
   refusedByPeer = false;
+  private readonly limitMs: number;
 
   /** Throws when the session no longer takes streams (ERR_HTTP2_GOAWAY_SESSION, ERR_HTTP2_INVALID_SESSION). */
   constructor(
@@ -74,6 +84,8 @@ export class Http2UnaryCall {
     timeout: CallTimeout,
     private readonly onSettled: (outcome: Buffer | CsiCallError, call: Http2UnaryCall) => void,
   ) {
+    this.deadlineAt = performance.now() + timeout.remainingMs;
+    this.limitMs = timeout.limitMs;
     this.stream = view.session.request(
       {
         ':method': 'POST',
@@ -140,6 +152,9 @@ export class Http2UnaryCall {
   private outcomeAtClose(): Buffer | CsiCallError {
     const status = this.grpcStatus;
     if (status !== undefined) {
+      if (status.code === STATUS_DEADLINE_EXCEEDED && performance.now() >= this.deadlineAt - PEER_DEADLINE_SLACK_MS) {
+        return new CsiCallError(STATUS_DEADLINE_EXCEEDED, deadlineExceededText(this.method, this.limitMs));
+      }
       if (status.code !== STATUS_OK) return new CsiCallError(status.code, status.message);
       const messages = this.deframer.messages;
       if (this.deframer.incompleteBytes > 0) return new CsiCallError(STATUS_INTERNAL, 'the driver ended the call in the middle of a response message');
