@@ -14,7 +14,7 @@ import { clientErrorResponse, HttpResponse, serializeResponse, textResponse } fr
 export type Router = (head: RequestHead) => HttpResponse | Promise<HttpResponse>;
 
 /** A client must send a whole request head within this time (slowloris). */
-export const HEADERS_TIMEOUT_MS = 5_000;
+const HEADERS_TIMEOUT_MS = 5_000;
 /** A request body the sidecar discards must arrive within this time. */
 const BODY_TIMEOUT_MS = 10_000;
 /** Kubelet opens a connection per probe; idle keep-alive connections need not linger. */
@@ -24,7 +24,7 @@ const WRITE_STALL_TIMEOUT_MS = 5_000;
 /** After a closing answer, how long to keep draining what the client still sends (so the answer is not reset away). */
 const LINGER_MS = 1_000;
 /** Go's default is 1 MiB; a health endpoint needs far less. Larger heads get 431. */
-export const MAX_HEAD_BYTES = 8 * 1024;
+const MAX_HEAD_BYTES = 8 * 1024;
 /**
  * Unparsed input held while a request is answered: a few pipelined requests
  * fit; a client that sends more without waiting for answers is closed.
@@ -82,23 +82,26 @@ export class HttpConnection {
   }
 
   private onData(chunk: Buffer): void {
+    let bodyEnded = false;
     if (this.bodyBytesToDrop > 0) {
       const dropped = Math.min(this.bodyBytesToDrop, chunk.length);
       this.bodyBytesToDrop -= dropped;
       chunk = chunk.subarray(dropped);
-      if (this.bodyBytesToDrop === 0 && this.timerPurpose === 'body') this.clearTimer();
+      if (this.bodyBytesToDrop > 0) return; // all of it was body (or the connection is closing: Infinity)
+      bodyEnded = true;
+      if (this.timerPurpose === 'body') this.clearTimer();
     }
-    if (chunk.length === 0 || this.closing) {
-      if (!this.answering && this.bodyBytesToDrop === 0) this.parseNext();
-      return;
+    if (chunk.length > 0) {
+      this.input.push(chunk);
+      this.inputLength += chunk.length;
     }
-    this.input.push(chunk);
-    this.inputLength += chunk.length;
     if (this.answering) {
       if (this.inputLength > MAX_BUFFERED_INPUT_BYTES) this.budget.shed(this.socket, 'pipelining');
-      else this.socket.pause(); // the next request waits in the kernel, as with Go
+      else if (this.inputLength > 0) this.socket.pause(); // the next request waits in the kernel, as with Go
       return;
     }
+    // The answer went out before the body was through: now the connection waits for the next request.
+    if (bodyEnded) return this.afterAnswer();
     if (this.timerPurpose === 'keep-alive') this.arm('head', HEADERS_TIMEOUT_MS);
     this.parseNext();
   }
@@ -182,10 +185,14 @@ export class HttpConnection {
     setImmediate(() => this.afterAnswer());
   }
 
+  /** After an answer (and its request's body) is through: wait for the next request, or parse it. */
   private afterAnswer(): void {
-    if (this.socket.destroyed || this.closing) return;
+    // Also reached from a drain or a turn scheduled earlier: nothing to do once the next request is being answered.
+    if (this.socket.destroyed || this.closing || this.answering) return;
     if (this.bodyBytesToDrop > 0) {
-      this.socket.resume(); // the body timer still runs
+      // The rest of the body gets its own time limit again (a write stall may have replaced the first).
+      this.arm('body', BODY_TIMEOUT_MS);
+      this.socket.resume();
       return;
     }
     this.arm(this.inputLength > 0 ? 'head' : 'keep-alive', this.inputLength > 0 ? HEADERS_TIMEOUT_MS : KEEP_ALIVE_TIMEOUT_MS);

@@ -1,6 +1,7 @@
 // HTTP/1.1 as clients speak it to the sidecar's own server (issue #11 replaced
 // Node's): pipelining, keep-alive, bodies, HEAD, absolute-form targets, half-close.
 import assert from 'node:assert/strict';
+import * as net from 'node:net';
 import { test, TestContext } from 'node:test';
 import { startDriverAndSidecar } from '../helpers/pair';
 import { rawExchange, splitResponses } from '../helpers/raw-http';
@@ -81,4 +82,25 @@ test('an idle keep-alive connection is closed after about 2 s', async (t) => {
   const heldMs = Date.now() - startedAt;
   assert.deepEqual(answers.map((a) => a.status), [200]);
   assert.ok(heldMs >= 1_500 && heldMs < 6_000, `closed after ${heldMs} ms`);
+});
+
+test('a body that arrives after its answer: the connection then waits as idle keep-alive and closes after about 2 s', async (t) => {
+  const url = new URL(await sidecarUrl(t));
+  const socket = net.connect(Number(url.port), url.hostname);
+  t.after(() => socket.destroy());
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    received += chunk;
+    // The answer came before the body: send the body now, then nothing more.
+    if (received.includes('\r\n\r\nok') && !socket.writableEnded) socket.write('0123456789');
+  });
+  const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  socket.write('POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n');
+  const startedAt = Date.now();
+  const closedAt = await Promise.race([closed, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 8_000))]);
+  assert.notEqual(closedAt, -1, 'the connection was still open 8 s after its body: no time limit held it');
+  assert.ok(closedAt - startedAt >= 1_500, `closed after ${closedAt - startedAt} ms`);
+  assert.deepEqual(splitResponses(received).map((a) => a.status), [200]);
 });
