@@ -16,13 +16,14 @@ export type SocketFileState =
 
 export class SocketFile {
   /**
-   * Identity of the file seen by the last check (inode and change time);
-   * undefined until the file has been seen. The inode alone is not enough:
-   * Linux hands a just-freed inode number to the next file, so a driver that
-   * removes its socket and listens again often gets the same one (seen with
-   * the grpc-go test driver, which restarts in milliseconds).
+   * Identity of the file seen by the last check: inode and change time
+   * (invariant: knownIno is undefined until the file has been seen). The inode
+   * alone is not enough: Linux hands a just-freed inode number to the next
+   * file, so a driver that removes its socket and listens again often gets the
+   * same one (seen with the grpc-go test driver, which restarts in milliseconds).
    */
-  private knownIdentity: string | undefined;
+  private knownIno: number | undefined;
+  private knownCtimeMs = 0;
 
   constructor(readonly socketPath: string) {}
 
@@ -35,13 +36,13 @@ export class SocketFile {
       return { kind: 'missing', errno: (err as NodeJS.ErrnoException).code ?? 'EIO' };
     }
     if (stats === undefined) {
-      this.knownIdentity = undefined;
+      this.knownIno = undefined;
       return { kind: 'missing', errno: 'ENOENT' };
     }
     if (!stats.isSocket()) return { kind: 'not-a-socket' };
-    const identity = `${stats.ino}:${stats.ctimeMs}`;
-    const replaced = this.knownIdentity !== undefined && this.knownIdentity !== identity;
-    this.knownIdentity = identity;
+    const replaced = this.knownIno !== undefined && (this.knownIno !== stats.ino || this.knownCtimeMs !== stats.ctimeMs);
+    this.knownIno = stats.ino;
+    this.knownCtimeMs = stats.ctimeMs;
     return replaced ? { kind: 'replaced' } : { kind: 'present' };
   }
 }

@@ -10,11 +10,11 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 
 /** The longest socket path connect() takes: sockaddr_un.sun_path is 108 bytes with its NUL. */
-export const MAX_SOCKET_PATH_BYTES = 107;
+const MAX_SOCKET_PATH_BYTES = 107;
 /** "/proc/self/fd/" and a descriptor number of up to 7 digits, and "/". */
 const DIRECTORY_DESCRIPTOR_PREFIX_BYTES = '/proc/self/fd/'.length + 7 + 1;
 /** The longest file name a socket reached through its directory's descriptor may have. */
-export const MAX_SOCKET_NAME_BYTES = MAX_SOCKET_PATH_BYTES - DIRECTORY_DESCRIPTOR_PREFIX_BYTES;
+const MAX_SOCKET_NAME_BYTES = MAX_SOCKET_PATH_BYTES - DIRECTORY_DESCRIPTOR_PREFIX_BYTES;
 
 /** What is wrong with a socket path no connect can reach, or undefined when it can be reached. */
 export function unreachableSocketPathReason(socketPath: string): string | undefined {

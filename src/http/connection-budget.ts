@@ -47,10 +47,6 @@ export class ConnectionBudget {
     }
   }
 
-  get openConnections(): number {
-    return this.open.size;
-  }
-
   /** A new connection: make room for it by closing the least useful one; false (and closed) when all are busy. */
   admit(socket: Socket): boolean {
     if (this.open.size >= this.maxConnections && !this.shedOldest()) {

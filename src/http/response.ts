@@ -45,11 +45,11 @@ function httpDate(nowMs: number): string {
 
 /** The response's bytes; without a body for HEAD; with "Connection: close" when the connection closes after it. */
 export function serializeResponse(response: HttpResponse, options: { readonly headRequest: boolean; readonly close: boolean }): Buffer {
-  const body = Buffer.from(response.body, 'utf8');
   let head = `HTTP/1.1 ${response.status} ${REASON_PHRASES[response.status] ?? 'Status'}\r\n`;
   for (const [name, value] of Object.entries(response.headers)) head += `${name}: ${value}\r\n`;
-  head += `Date: ${httpDate(Date.now())}\r\nContent-Length: ${body.length}\r\n`;
+  head += `Date: ${httpDate(Date.now())}\r\nContent-Length: ${Buffer.byteLength(response.body, 'utf8')}\r\n`;
   if (options.close) head += 'Connection: close\r\n';
   head += '\r\n';
-  return options.headRequest ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), body]);
+  // The head is ASCII, so head and body encode as one UTF-8 string: one buffer, no copy.
+  return Buffer.from(options.headRequest ? head : head + response.body, 'utf8');
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger';
 import type { MetricsRecorder } from '../metrics/recorder';
 import { SHED_REASONS, ShedReason } from './connection-budget';
 
-export const SHED_REPORT_WINDOW_MS = 10_000;
+const SHED_REPORT_WINDOW_MS = 10_000;
 
 export class ShedReport {
   private readonly counts = new Map<ShedReason, number>();

@@ -17,7 +17,7 @@ type LogStream = NodeJS.WritableStream & { readonly writableLength?: number };
  * in 2 s, measured); past this, lines are dropped and counted, and once the
  * sink drains one line says how many were lost. Go's klog blocks instead.
  */
-export const MAX_QUEUED_LOG_BYTES = 64 * 1024;
+const MAX_QUEUED_LOG_BYTES = 64 * 1024;
 
 export interface LoggerOptions {
   readonly format: 'text' | 'json';
@@ -86,6 +86,12 @@ export class Logger {
   }
 
   private write(severity: Severity, verbosity: number, message: string, error: string | undefined, fields: Fields, logFunction: Function): void {
+    const stream = severity === 'E' ? this.errorStream : this.infoStream;
+    // Checked first: a line that is dropped costs no stack capture and no formatting.
+    if ((stream.writableLength ?? 0) > MAX_QUEUED_LOG_BYTES) {
+      this.dropLine(stream);
+      return;
+    }
     const entry: LogEntry = {
       severity,
       timeMicros: nowMicros(),
@@ -96,11 +102,6 @@ export class Logger {
       fields: Object.entries(fields),
       verbosity,
     };
-    const stream = severity === 'E' ? this.errorStream : this.infoStream;
-    if ((stream.writableLength ?? 0) > MAX_QUEUED_LOG_BYTES) {
-      this.dropLine(stream);
-      return;
-    }
     stream.write(this.formatLine(entry));
   }
 

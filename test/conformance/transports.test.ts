@@ -22,7 +22,7 @@ import { createGrpcJsTransport } from '../../src/csi/transports/grpc-js-transpor
 import { createHttp2Transport } from '../../src/csi/transports/http2-transport';
 import { Logger } from '../../src/log/logger';
 import { DRIVER_STACKS, FakeDriver } from '../helpers/fake-driver';
-import { grpcFrame, respondOk, respondTrailersOnly, respondWithChunks, ScriptedGrpcServer } from '../helpers/scripted-grpc-server';
+import { grpcFrame, respondOk, respondTrailersOnly, respondWithChunks, ScriptedGrpcServer, ScriptedHandler } from '../helpers/scripted-grpc-server';
 import { makeTempDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
 
@@ -55,6 +55,13 @@ function connect(t: TestContext, socketPath: string, createTransport: CsiTranspo
   const connection = new CsiConnection(address, logger, undefined, createTransport);
   t.after(() => connection.close());
   return connection;
+}
+
+/** A scripted HTTP/2 server on a socket of its own, and a connection to it over `createTransport`. */
+async function scriptedServerAndConnection(t: TestContext, handler: ScriptedHandler, createTransport: CsiTransportFactory = createHttp2Transport) {
+  const socketPath = path.join(makeTempDir(t), 'csi.sock');
+  const server = await ScriptedGrpcServer.start(t, socketPath, handler);
+  return { server, connection: connect(t, socketPath, createTransport) };
 }
 
 /** Runs `call`, expecting a CsiCallError; returns it with how long the call took. */
@@ -156,11 +163,7 @@ for (const [transportName, createTransport, stack] of DRIVER_CASES) {
 
 for (const [transportName, createTransport] of TRANSPORTS) {
   describe(`${transportName} against a scripted HTTP/2 server`, () => {
-    async function setUp(t: TestContext, handler: Parameters<typeof ScriptedGrpcServer.start>[2]) {
-      const socketPath = path.join(makeTempDir(t), 'csi.sock');
-      const server = await ScriptedGrpcServer.start(t, socketPath, handler);
-      return { server, connection: connect(t, socketPath, createTransport) };
-    }
+    const setUp = (t: TestContext, handler: ScriptedHandler) => scriptedServerAndConnection(t, handler, createTransport);
 
     test('request headers: POST to the method, application/grpc, te: trailers, a grpc-timeout', async (t) => {
       const { server, connection } = await setUp(t, (stream) => respondOk(stream, PROBE_READY_MESSAGE));
@@ -248,9 +251,7 @@ for (const [transportName, createTransport] of TRANSPORTS) {
 
 describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go, and beyond it', () => {
   test('grpc-message: every percent-escape is decoded, a malformed one kept (grpc-js leaves %3A encoded)', async (t) => {
-    const socketPath = path.join(makeTempDir(t), 'csi.sock');
-    await ScriptedGrpcServer.start(t, socketPath, (stream) => respondTrailersOnly(stream, 9, 'busy%3A%20100%25%2C%20bad%zz%2'));
-    const connection = connect(t, socketPath, createHttp2Transport);
+    const { connection } = await scriptedServerAndConnection(t, (stream) => respondTrailersOnly(stream, 9, 'busy%3A%20100%25%2C%20bad%zz%2'));
     const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
     assert.equal(error.description, 'busy: 100%, bad%zz%2');
   });
@@ -263,9 +264,7 @@ describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go, a
   ];
   for (const [what, chunks] of cases) {
     test(`${what}: Internal`, async (t) => {
-      const socketPath = path.join(makeTempDir(t), 'csi.sock');
-      await ScriptedGrpcServer.start(t, socketPath, (stream) => respondWithChunks(stream, chunks));
-      const connection = connect(t, socketPath, createHttp2Transport);
+      const { connection } = await scriptedServerAndConnection(t, (stream) => respondWithChunks(stream, chunks));
       const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
       assert.equal(error.codeName, 'Internal');
     });
@@ -280,10 +279,9 @@ describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go, a
   ];
   for (const [what, first, chunk, codeName, description] of endless) {
     test(`${what}: ${codeName} at once, the stream reset`, async (t) => {
-      const socketPath = path.join(makeTempDir(t), 'csi.sock');
       let serverSawReset: (rstCode: number) => void = () => undefined;
       const reset = new Promise<number>((resolve) => (serverSawReset = resolve));
-      await ScriptedGrpcServer.start(t, socketPath, (stream) => {
+      const { connection } = await scriptedServerAndConnection(t, (stream) => {
         stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
         stream.on('close', () => serverSawReset(stream.rstCode));
         stream.write(first);
@@ -293,7 +291,6 @@ describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go, a
         stream.on('drain', pump);
         pump();
       });
-      const connection = connect(t, socketPath, createHttp2Transport);
       const { error, elapsedMs } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
       assert.equal(error.codeName, codeName);
       assert.equal(error.description, description);
@@ -303,36 +300,30 @@ describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go, a
   }
 
   test('a driver stack that enforces our grpc-timeout itself (gRPC C-core) a moment before our timer: the same DeadlineExceeded text', async (t) => {
-    const socketPath = path.join(makeTempDir(t), 'csi.sock');
-    await ScriptedGrpcServer.start(t, socketPath, (stream, headers) => {
+    const { connection } = await scriptedServerAndConnection(t, (stream, headers) => {
       const timeoutMs = Number(/^(\d+)m$/.exec(String(headers['grpc-timeout']))![1]);
       setTimeout(() => respondTrailersOnly(stream, 4, 'Deadline Exceeded'), timeoutMs - 20);
     });
-    const connection = connect(t, socketPath, createHttp2Transport);
     const { error } = await expectCallError(probe(connection, 300));
     assert.equal(error.codeName, 'DeadlineExceeded');
     assert.equal(error.description, deadlineExceededText(PROBE_METHOD, 300));
   });
 
   test('a session whose streams the driver resets (ENHANCE_YOUR_CALM) is replaced: the next call reaches the recovered driver', async (t) => {
-    const socketPath = path.join(makeTempDir(t), 'csi.sock');
-    const server = await ScriptedGrpcServer.start(t, socketPath, (stream, _headers, sessionNumber) => {
+    const { server, connection } = await scriptedServerAndConnection(t, (stream, _headers, sessionNumber) => {
       if (sessionNumber === 1) stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
       else respondOk(stream, PROBE_READY_MESSAGE);
     });
-    const connection = connect(t, socketPath, createHttp2Transport);
     await expectCallError(probe(connection, CALL_TIMEOUT_MS));
     assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
     assert.equal(server.sessions, 2);
   });
 
   test('a call retried after its connection died: the timeout names the whole limit, not what was left', async (t) => {
-    const socketPath = path.join(makeTempDir(t), 'csi.sock');
-    await ScriptedGrpcServer.start(t, socketPath, (stream, _headers, sessionNumber) => {
+    const { connection } = await scriptedServerAndConnection(t, (stream, _headers, sessionNumber) => {
       // The first connection dies under the call after a while; the second never answers.
       if (sessionNumber === 1) setTimeout(() => stream.session?.destroy(), 200);
     });
-    const connection = connect(t, socketPath, createHttp2Transport);
     const { error } = await expectCallError(probe(connection, 1_000));
     assert.equal(error.codeName, 'DeadlineExceeded');
     assert.equal(error.description, deadlineExceededText(PROBE_METHOD, 1_000));
@@ -355,9 +346,7 @@ describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go, a
   });
 
   test('a slow driver that still answers PING keeps its session', async (t) => {
-    const socketPath = path.join(makeTempDir(t), 'csi.sock');
-    const server = await ScriptedGrpcServer.start(t, socketPath, () => {}); // never answers a call
-    const connection = connect(t, socketPath, createHttp2Transport);
+    const { server, connection } = await scriptedServerAndConnection(t, () => {}); // never answers a call
     assert.equal((await expectCallError(probe(connection, 300))).error.codeName, 'DeadlineExceeded');
     await new Promise((resolve) => setTimeout(resolve, 1_500)); // longer than the PING limit
     assert.equal(connection.state, 'READY');
@@ -378,9 +367,7 @@ describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go, a
   });
 
   test('GetPluginInfo is sent as the method path', async (t) => {
-    const socketPath = path.join(makeTempDir(t), 'csi.sock');
-    const server = await ScriptedGrpcServer.start(t, socketPath, (stream) => respondOk(stream, pluginInfoMessage('x.csi.example.com')));
-    const connection = connect(t, socketPath, createHttp2Transport);
+    const { server, connection } = await scriptedServerAndConnection(t, (stream) => respondOk(stream, pluginInfoMessage('x.csi.example.com')));
     assert.equal((await getPluginInfo(connection, CALL_TIMEOUT_MS)).name, 'x.csi.example.com');
     assert.equal(server.requests[0][':path'], GET_PLUGIN_INFO_METHOD);
   });

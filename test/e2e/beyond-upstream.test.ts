@@ -1,9 +1,9 @@
 // Where this sidecar deliberately does better than upstream: fast truthful
 // failures, serving from the start, verbose status, graceful shutdown, HTTP limits.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test, TestContext } from 'node:test';
+import { readProcStats } from '../../bench/proc';
 import { FakeDriver } from '../helpers/fake-driver';
 import { rawExchange } from '../helpers/raw-http';
 import { DIST_COMMAND, runSidecarToExit, Sidecar, SidecarCommand, SHIPPED_OPTIONS_COMMAND } from '../helpers/sidecar';
@@ -21,11 +21,6 @@ async function startPair(t: TestContext, sidecarArgs: string[] = [LONG_PROBE_TIM
   const sidecar = await Sidecar.start(t, [`--csi-address=${socketPath}`, ...sidecarArgs], 15_000, command);
   assert.equal((await sidecar.request()).status, 200);
   return { socketPath, driver, sidecar };
-}
-
-function rssKiB(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]);
 }
 
 // Killed driver and deleted socket (fast ECONNREFUSED / ENOENT) are covered in healthz.test.ts.
@@ -121,9 +116,9 @@ test('2,000 malformed requests: all 400, process alive, memory flat', async (t) 
   };
   // Warm-up: the first allocations, and V8's heap growing to its working size (5 MiB of sawtooth on Node 24), are not growth.
   await sendBatch(1_000);
-  const before = rssKiB(pid);
+  const before = readProcStats(pid).rssKiB;
   await sendBatch(2_000);
-  const after = rssKiB(pid);
+  const after = readProcStats(pid).rssKiB;
   assert.ok(after - before < 8 * 1024, `RSS grew by ${after - before} KiB over 2,000 malformed requests`);
   assert.equal((await sidecar.request()).status, 200);
   assert.equal(sidecar.process.exitCode, null);

@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, test, TestContext } from 'node:test';
 import { DRIVER_STACKS, DriverStack, FakeDriver } from '../helpers/fake-driver';
+import { startDriverAndSidecar } from '../helpers/pair';
 import { Sidecar } from '../helpers/sidecar';
 import { makeTempDir } from '../helpers/tmp';
 
@@ -12,15 +13,10 @@ import { makeTempDir } from '../helpers/tmp';
 const LONG_PROBE_TIMEOUT = '--probe-timeout=20s';
 const FAST_FAILURE_BOUND_MS = 1_000;
 
-async function startPair(t: import('node:test').TestContext, stack: DriverStack, driverArgs: string[] = [], sidecarArgs: string[] = []) {
-  const dir = makeTempDir(t);
-  const socketPath = path.join(dir, 'csi.sock');
-  const driver = await FakeDriver.start(t, socketPath, driverArgs, stack);
-  const sidecar = await Sidecar.start(t, [`--csi-address=${socketPath}`, ...sidecarArgs]);
-  return { dir, socketPath, driver, sidecar };
-}
+const startPair = (t: TestContext, stack: DriverStack, driverArgs: string[] = [], sidecarArgs: string[] = []) =>
+  startDriverAndSidecar(t, { driverArgs, sidecarArgs, stack });
 
-// Every scenario runs against the test driver on each gRPC stack (issue #12): grpc-js and grpc-go.
+// Every scenario runs against the test driver on each gRPC stack (issue #12): grpc-js, grpc-go and C-core.
 for (const stack of DRIVER_STACKS) {
   describe(`driver on ${stack}`, () => {
     test('healthy driver: 200 ok', async (t) => {

@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { test, TestContext } from 'node:test';
 import { kubeletProbe, probeLoop } from '../../bench/attackers';
+import { readProcStats } from '../../bench/proc';
 import { freePort, getStatus } from '../../bench/processes';
 import { MAX_RECEIVE_MESSAGE_BYTES } from '../../src/csi/grpc-wire';
 import { parseExposition } from '../helpers/exposition';
@@ -33,10 +34,6 @@ test('SIGUSR1 and SIGUSR2 are ignored: no inspector port opens, /healthz still a
   assert.equal((await sidecar.request()).status, 200);
   assert.equal(sidecar.process.exitCode, null);
 });
-
-function procRssKiB(pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
-}
 
 /** Makes directories under `base` so that the returned socket path is exactly `length` bytes. */
 function socketPathOfLength(base: string, length: number): string {
@@ -123,7 +120,7 @@ test('answers at the 64 KiB receive limit, then 4 MiB answers, 300 checks each: 
   const { sidecar, driver } = await startDriverAndSidecar(t, { driverArgs: ['--quiet', '--probe-answer-bytes', String(MAX_RECEIVE_MESSAGE_BYTES)], command: SHIPPED_OPTIONS_COMMAND });
   const pid = sidecar.process.pid!;
   for (let i = 0; i < 30; i++) assert.equal((await sidecar.request()).status, 200); // warm-up
-  const before = procRssKiB(pid);
+  const before = readProcStats(pid).rssKiB;
   for (let i = 0; i < 300; i++) assert.equal((await sidecar.request()).status, 200);
   await driver.set({ probeAnswerBytes: 4 * 1024 * 1024 });
   for (let i = 0; i < 300; i++) {
@@ -132,7 +129,7 @@ test('answers at the 64 KiB receive limit, then 4 MiB answers, 300 checks each: 
     assert.equal(answer.body, `rpc error: code = ResourceExhausted desc = grpc: received message larger than max (${4 * 1024 * 1024} vs. ${MAX_RECEIVE_MESSAGE_BYTES})`);
     assert.ok(answer.elapsedMs < 1_000, `answered after ${answer.elapsedMs} ms`);
   }
-  const growthKiB = procRssKiB(pid) - before;
+  const growthKiB = readProcStats(pid).rssKiB - before;
   // With grpc-go's 4 MiB limit, 300 such answers held RSS at 136-139 MB.
   assert.ok(growthKiB < 16 * 1024, `RSS grew by ${Math.round(growthKiB / 1024)} MiB over 600 maximal answers`);
 });

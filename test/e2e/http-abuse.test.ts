@@ -3,9 +3,9 @@
 // from being answered or grows memory without bound. The attackers run in a
 // process of their own and re-open every connection the sidecar closes.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import { test } from 'node:test';
 import { probeLoop, ProbeResult, startAttack } from '../../bench/attackers';
+import { readProcStats } from '../../bench/proc';
 import { parseExposition, seriesKey } from '../helpers/exposition';
 import { startDriverAndSidecar, withOpenFileLimit } from '../helpers/pair';
 import { SHIPPED_OPTIONS_COMMAND, Sidecar } from '../helpers/sidecar';
@@ -17,10 +17,6 @@ const PROBE_LOOP_MS = 8_000;
 
 function portOf(sidecar: Sidecar): number {
   return Number(new URL(sidecar.baseUrl).port);
-}
-
-function procStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 }
 
 function assertAllHealthy(results: readonly ProbeResult[]): void {
@@ -56,11 +52,11 @@ test('32 clients pipelining requests and never reading: RSS bounded, every kubel
   const { sidecar } = await startDriverAndSidecar(t, { command: SHIPPED_OPTIONS_COMMAND });
   const pid = sidecar.process.pid!;
   for (let i = 0; i < 20; i++) assert.equal((await sidecar.request()).status, 200);
-  const rssBeforeKiB = procStatusKiB(pid, 'VmRSS');
+  const rssBeforeKiB = readProcStats(pid).rssKiB;
   const attack = startAttack(portOf(sidecar), 32, 'pipeline');
   t.after(() => attack.stop());
   assertAllHealthy(await probeLoop(`${sidecar.baseUrl}/healthz`, PROBE_LOOP_MS, PROBE_INTERVAL_MS, PROBE_TIMEOUT_MS));
-  const growthKiB = procStatusKiB(pid, 'VmHWM') - rssBeforeKiB;
+  const growthKiB = readProcStats(pid).peakRssKiB - rssBeforeKiB;
   // Before the fix one such client took RSS to 170 MB, 32 of them to 1.28 GB.
   assert.ok(growthKiB < 32 * 1024, `peak RSS grew by ${Math.round(growthKiB / 1024)} MiB under the pipelining flood`);
   await sidecar.waitForLog(/"Closed HTTP connections early" budget=\d+ pipelining=\d+/, 5_000);

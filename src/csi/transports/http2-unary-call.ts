@@ -57,6 +57,8 @@ export class Http2UnaryCall {
   private readonly deadlineTimer: NodeJS.Timeout;
   /** performance.now() at which this call's deadline falls. */
   private readonly deadlineAt: number;
+  /** The caller's whole limit, which a timeout names (this try may have only what was left of it). */
+  private readonly limitMs: number;
   private settled = false;
   private httpStatus: number | undefined;
   private grpcStatus: GrpcStatus | undefined;
@@ -73,7 +75,6 @@ export class Http2UnaryCall {
   timedOutUnanswered = false;
   /** Set at close when the peer reset the stream with REFUSED_STREAM or ENHANCE_YOUR_CALM. */
   refusedByPeer = false;
-  private readonly limitMs: number;
 
   /** Throws when the session no longer takes streams (ERR_HTTP2_GOAWAY_SESSION, ERR_HTTP2_INVALID_SESSION). */
   constructor(
@@ -145,7 +146,7 @@ export class Http2UnaryCall {
     this.unanswerable =
       this.httpStatus === undefined &&
       connectErrnoOf(this.streamError) === undefined && // never connected: a retry would only dial again
-      (this.view.goawayReceived || this.stream.rstCode === NGHTTP2_REFUSED_STREAM || session.destroyed || session.closed);
+      (this.view.goawayReceived || rstCode === NGHTTP2_REFUSED_STREAM || session.destroyed || session.closed);
     this.settle(this.outcomeAtClose());
   }
 
