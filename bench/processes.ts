@@ -6,16 +6,12 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { bundleSidecar, SIDECAR_NODE_OPTIONS } from '../scripts/bundle';
+import { killAndWait, watchExit } from './child-exit';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const DRIVER_SCRIPT = path.join(ROOT, 'dist', 'test', 'driver', 'csi-test-driver.js');
-const OUR_BIN = path.join(ROOT, 'bin', 'csi-livenessprobe.js');
 const OUR_NODE_OPTIONS = SIDECAR_NODE_OPTIONS.join(' ');
 const SUBJECT_ARGS = '--csi-address={address} --http-endpoint=127.0.0.1:{port}';
-/** The tsc build through the bin script. */
-export const OUR_TSC_COMMAND = `${process.execPath} ${OUR_NODE_OPTIONS} ${OUR_BIN} ${SUBJECT_ARGS}`;
-/** `--vs grpc-js`: the tsc build with the @grpc/grpc-js transport (README, "Design"); compared with OUR_TSC_COMMAND. */
-export const GRPC_JS_COMMAND = `${process.execPath} ${OUR_NODE_OPTIONS} ${path.join(ROOT, 'dist', 'bench', 'grpc-js-sidecar.js')} ${SUBJECT_ARGS}`;
 
 /**
  * Builds the single-file bundle into `outDir` and returns the command that
@@ -34,13 +30,12 @@ export interface Running {
 }
 
 function track(child: ChildProcess): Running {
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = watchExit(child);
   return {
     child,
     pid: child.pid!,
     async stop(signal: NodeJS.Signals = 'SIGKILL') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
+      await killAndWait(child, exited, signal);
     },
   };
 }

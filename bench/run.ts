@@ -3,7 +3,7 @@
 //
 //   npm run bench -- [--rounds 3] [--seconds 5] [--flood-seconds 30] [--kills 20]
 //                    [--held 5000] [--abuse-seconds 15]
-//                    [--vs '<command with {address} and {port}>' | --vs grpc-js] [--json bench-results.json]
+//                    [--vs '<command with {address} and {port}>'] [--json bench-results.json]
 //
 // With --vs, the other command is measured alternately with ours in the same
 // session and the ratios ours/theirs are printed. A second table shows what
@@ -19,7 +19,7 @@ import { AbuseFigures, measureAbuse } from './abuse';
 import type { AttackMode } from './attackers';
 import { runLoad } from './load';
 import { median, readContextSwitches, readProcStats } from './proc';
-import { buildBundleCommand, freePort, getStatus, GRPC_JS_COMMAND, OUR_TSC_COMMAND, Running, startDriver, startSubject, waitForHealthy } from './processes';
+import { buildBundleCommand, freePort, getStatus, Running, startDriver, startSubject, waitForHealthy } from './processes';
 
 const { values: args } = parseArgs({
   options: {
@@ -340,9 +340,9 @@ function printTable(subjects: readonly Subject[], figures: Map<string, SubjectFi
 }
 
 async function main(): Promise<void> {
-  // Ours is the bundle the image runs; against grpc-js both run from the tsc build, so only the transport differs.
-  const subjects: Subject[] = [{ name: 'ours', command: args.vs === 'grpc-js' ? OUR_TSC_COMMAND : await buildBundleCommand() }];
-  if (args.vs) subjects.push({ name: 'theirs', command: args.vs === 'grpc-js' ? GRPC_JS_COMMAND : args.vs });
+  // Ours is the bundle the image runs.
+  const subjects: Subject[] = [{ name: 'ours', command: await buildBundleCommand() }];
+  if (args.vs) subjects.push({ name: 'theirs', command: args.vs });
   const figures = await measureAll(subjects);
   printTable(subjects, figures);
   process.stdout.write('\n');

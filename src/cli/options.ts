@@ -3,7 +3,7 @@
 
 import { CsiAddress, normalizeCsiAddress } from '../csi/address';
 import { ListenAddress, parseListenAddress, parsePortNumber } from '../http/listen-address';
-import { FlagDefinition, FlagError, FlagSet, FlagValue, ParsedFlags } from './flags';
+import { FlagDefinition, FlagSet, FlagValue, ParsedFlags } from '../go/flags';
 
 export const PROGRAM_NAME = 'csi-livenessprobe';
 export const DEFAULT_HEALTH_PORT = 9808;
@@ -99,6 +99,12 @@ export function createSidecarFlagSet(): FlagSet {
   return flags;
 }
 
+/** The flag that set a listener's address, for messages about it. */
+export function listenAddressFlag(options: SidecarOptions, listener: 'health' | 'metrics'): string {
+  if (listener === 'metrics') return '--metrics-address';
+  return options.metricsOnHealthListener ? '--http-endpoint' : '--health-port';
+}
+
 /** Parses argv into options. Throws FlagError (exit 2) or OptionsConflictError (exit 1). */
 export function parseSidecarOptions(argv: readonly string[]): SidecarOptions {
   const parsed = createSidecarFlagSet().parse(argv);
@@ -157,4 +163,3 @@ function toOptions(parsed: ParsedFlags): SidecarOptions {
   };
 }
 
-export { FlagError };

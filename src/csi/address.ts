@@ -12,8 +12,6 @@ import { unreachableSocketPathReason } from './unix-socket-connect';
 export interface CsiAddress {
   /** What the user typed, for messages. */
   readonly original: string;
-  /** Target handed to grpc-js. */
-  readonly grpcTarget: string;
   /** Socket file for unix addresses (absolute); undefined for TCP targets. */
   readonly socketPath: string | undefined;
   /** The form upstream logs: "unix:///run/csi/socket" or the TCP target. */
@@ -35,15 +33,14 @@ export function normalizeCsiAddress(original: string): CsiAddress | string {
   const unixSocket = (socketPath: string): CsiAddress | string =>
     unreachableSocketPathReason(socketPath) ?? {
       original,
-      grpcTarget: `unix://${socketPath}`,
       socketPath,
       display: `unix://${socketPath}`,
       tcp: undefined,
     };
-  const tcpTarget = (grpcTarget: string, hostPort: string): CsiAddress | string => {
+  const tcpTarget = (hostPort: string): CsiAddress | string => {
     const tcp = parseHostPort(hostPort);
     if (tcp === undefined) return `"${hostPort}" is not host:port`;
-    return { original, grpcTarget, socketPath: undefined, display: original, tcp };
+    return { original, socketPath: undefined, display: original, tcp };
   };
   if (original === '') return 'the address is empty; give the driver socket path, e.g. /csi/csi.sock';
   if (original.startsWith('/')) return unixSocket(path.normalize(original));
@@ -60,13 +57,13 @@ export function normalizeCsiAddress(original: string): CsiAddress | string {
   if (original.startsWith('dns:')) {
     // dns:host:port, dns:///host:port, dns://resolver/host:port
     const rest = original.slice('dns:'.length);
-    return tcpTarget(original, rest.startsWith('//') ? rest.slice(rest.indexOf('/', 2) + 1) : rest);
+    return tcpTarget(rest.startsWith('//') ? rest.slice(rest.indexOf('/', 2) + 1) : rest);
   }
   if (original.startsWith('ipv4:') || original.startsWith('ipv6:')) {
     // An address list: the first one is dialled.
-    return tcpTarget(original, original.slice('ipv4:'.length).split(',')[0]);
+    return tcpTarget(original.slice('ipv4:'.length).split(',')[0]);
   }
-  if (/^(\[[0-9a-fA-F:.]+\]|[^:/\s]+):[0-9]+$/.test(original)) return tcpTarget(`dns:${original}`, original);
+  if (/^(\[[0-9a-fA-F:.]+\]|[^:/\s]+):[0-9]+$/.test(original)) return tcpTarget(original);
   return 'not an absolute socket path, a unix:// address, nor host:port';
 }
 

@@ -4,16 +4,18 @@
 // - Before each call on a unix socket the socket file is checked (see
 //   socket-file.ts): missing -> the call fails at once with ENOENT and the
 //   connection is dropped; replaced -> a new connection to the new file.
-// - Every call is timed for metrics, including one refused before gRPC.
+// - Every call is timed for metrics, including one refused before gRPC, and
+//   its answer is decoded inside that time, so an answer that cannot be
+//   decoded is counted as the Internal failure it is (as grpc-go does).
 // - Connection state changes are logged and counted.
 
 import { Logger } from '../log/logger';
-import { MetricsRecorder, NON_GRPC_STATUS } from '../metrics/recorder';
+import type { MetricsRecorder } from '../metrics/recorder';
 import { CsiAddress } from './address';
-import { CsiCallError } from './csi-call-error';
-import { STATUS_UNAVAILABLE } from './grpc-status';
+import { connectionClosed, CsiCallError, metricStatusOf, socketFileUnusable, undecodableAnswer } from './call-failures';
 import { SocketFile } from './socket-file';
-import { connectFailureText, ConnectivityStateName, CsiTransport, CsiTransportFactory } from './transport';
+import { ConnectivityStateName, CsiTransport } from './transport';
+import { Http2Transport } from './transports/http2-transport';
 
 export interface UnaryCallOptions {
   /** Deadline for the call. */
@@ -29,10 +31,9 @@ export class CsiConnection {
     readonly address: CsiAddress,
     private readonly logger: Logger,
     private readonly metrics: MetricsRecorder | undefined,
-    createTransport: CsiTransportFactory,
   ) {
     this.socketFile = address.socketPath === undefined ? undefined : new SocketFile(address.socketPath);
-    this.transport = createTransport(address, { stateChanged: (from, to) => this.onStateChanged(from, to) });
+    this.transport = new Http2Transport(address, { stateChanged: (from, to) => this.onStateChanged(from, to) });
   }
 
   /** The current connection state's name, "IDLE" when there is no connection. */
@@ -41,18 +42,24 @@ export class CsiConnection {
   }
 
   /**
-   * Calls a unary method with an already-encoded request; resolves with the raw
-   * response bytes, rejects with CsiCallError.
+   * Calls a unary method with an already-encoded request and decodes the
+   * answer with `decode`; rejects with CsiCallError, Internal when `decode`
+   * throws.
    */
-  async unaryCall(method: string, request: Buffer, options: UnaryCallOptions): Promise<Buffer> {
+  async unaryCall<Answer>(method: string, request: Buffer, decode: (response: Buffer) => Answer, options: UnaryCallOptions): Promise<Answer> {
     const startedAt = performance.now();
     try {
       const response = await this.callOverTransport(method, request, options);
+      let answer: Answer;
+      try {
+        answer = decode(response);
+      } catch (err) {
+        throw undecodableAnswer(err);
+      }
       this.metrics?.csiCallCompleted(method, 'OK', (performance.now() - startedAt) / 1000);
-      return response;
+      return answer;
     } catch (err) {
-      const statusName = err instanceof CsiCallError && err.reachedGrpc ? err.codeName : NON_GRPC_STATUS;
-      this.metrics?.csiCallCompleted(method, statusName, (performance.now() - startedAt) / 1000);
+      this.metrics?.csiCallCompleted(method, metricStatusOf(err), (performance.now() - startedAt) / 1000);
       throw err;
     }
   }
@@ -64,7 +71,7 @@ export class CsiConnection {
   }
 
   private callOverTransport(method: string, request: Buffer, options: UnaryCallOptions): Promise<Buffer> {
-    if (this.closed) return Promise.reject(new CsiCallError(STATUS_UNAVAILABLE, 'the connection to the CSI driver was closed', { reachedGrpc: false }));
+    if (this.closed) return Promise.reject(connectionClosed());
     const socketProblem = this.checkSocketFile();
     if (socketProblem) return Promise.reject(socketProblem);
     return this.transport.unaryCall(method, request, options.timeoutMs);
@@ -84,10 +91,10 @@ export class CsiConnection {
       case 'missing':
         // The old connection may still reach a driver whose socket was deleted (#68): drop it.
         this.transport.dropConnection();
-        return new CsiCallError(STATUS_UNAVAILABLE, connectFailureText(this.address, fileState.errno), { reachedGrpc: false });
+        return socketFileUnusable(this.address, fileState.errno);
       case 'not-a-socket':
         this.transport.dropConnection();
-        return new CsiCallError(STATUS_UNAVAILABLE, connectFailureText(this.address, 'ENOTSOCK'), { reachedGrpc: false });
+        return socketFileUnusable(this.address, 'ENOTSOCK');
     }
   }
 

@@ -21,8 +21,6 @@ const GO_CODE_NAMES = [
   'Unauthenticated',
 ] as const;
 
-export type GrpcCodeName = (typeof GO_CODE_NAMES)[number];
-
 // The codes the sidecar itself produces or maps to (grpc/grpc doc/statuscodes.md).
 export const STATUS_OK = 0;
 export const STATUS_CANCELLED = 1;

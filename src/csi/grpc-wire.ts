@@ -3,16 +3,7 @@
 // (grpc-js), which are what the HTTP/2 transport exists to avoid. Source:
 // grpc/grpc doc/PROTOCOL-HTTP2.md and doc/http-grpc-status-mapping.md.
 
-import {
-  STATUS_CANCELLED,
-  STATUS_INTERNAL,
-  STATUS_PERMISSION_DENIED,
-  STATUS_RESOURCE_EXHAUSTED,
-  STATUS_UNAUTHENTICATED,
-  STATUS_UNAVAILABLE,
-  STATUS_UNIMPLEMENTED,
-  STATUS_UNKNOWN,
-} from './grpc-status';
+import { cardinalityViolation, CsiCallError, invalidCompressedFlag, messageTooLarge, unaskedCompression } from './call-failures';
 
 /**
  * The largest answer accepted. The CSI spec ("Size Limits") caps strings at
@@ -37,18 +28,6 @@ export function frameMessage(message: Buffer): Buffer {
   return frame;
 }
 
-/** A status a response broke the protocol with, found while reading it. */
-export interface WireViolation {
-  readonly code: number;
-  readonly message: string;
-}
-
-/**
- * grpc-go's words (Internal) when a unary call's answer goes on past its one
- * message: a streaming handler registered by mistake, or DATA without end.
- */
-export const CARDINALITY_VIOLATION_TEXT = 'cardinality violation: expected <EOF> for non server-streaming RPCs, but received another message';
-
 /**
  * Collects the one length-prefixed message of a unary answer from DATA
  * chunks, which may split the message or its 5-byte header anywhere. A byte
@@ -59,7 +38,7 @@ export class MessageDeframer {
   /** Invariant: at most one message. */
   readonly messages: Buffer[] = [];
   /** Set once a frame is unacceptable; later chunks are ignored. */
-  violation: WireViolation | undefined;
+  violation: CsiCallError | undefined;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
@@ -68,7 +47,7 @@ export class MessageDeframer {
 
   push(chunk: Buffer): void {
     if (this.violation) return;
-    if (this.messages.length > 0 && chunk.length > 0) return this.fail(STATUS_INTERNAL, CARDINALITY_VIOLATION_TEXT);
+    if (this.messages.length > 0 && chunk.length > 0) return this.fail(cardinalityViolation());
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     while (this.pendingBytes >= FRAME_HEADER_BYTES) {
@@ -76,15 +55,9 @@ export class MessageDeframer {
       const header = this.pending[0];
       const compressed = header.readUInt8(0);
       const length = header.readUInt32BE(1);
-      if (compressed > 1) return this.fail(STATUS_INTERNAL, `invalid gRPC frame: compressed flag ${compressed} is neither 0 nor 1`);
-      if (compressed === 1) {
-        // The sidecar sends no grpc-accept-encoding, so a compressed answer is a protocol error.
-        const encoding = this.responseEncoding ?? 'identity';
-        return this.fail(STATUS_INTERNAL, `the driver sent a compressed message (grpc-encoding "${encoding}") although none was asked for`);
-      }
-      if (length > MAX_RECEIVE_MESSAGE_BYTES) {
-        return this.fail(STATUS_RESOURCE_EXHAUSTED, `grpc: received message larger than max (${length} vs. ${MAX_RECEIVE_MESSAGE_BYTES})`);
-      }
+      if (compressed > 1) return this.fail(invalidCompressedFlag(compressed));
+      if (compressed === 1) return this.fail(unaskedCompression(this.responseEncoding));
+      if (length > MAX_RECEIVE_MESSAGE_BYTES) return this.fail(messageTooLarge(length, MAX_RECEIVE_MESSAGE_BYTES));
       // Joined only once the whole frame is here, so a message in many chunks is copied once.
       if (this.pendingBytes < FRAME_HEADER_BYTES + length) return;
       const buffered = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
@@ -92,7 +65,7 @@ export class MessageDeframer {
       this.messages.push(Buffer.from(buffered.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length)));
       this.pending = [];
       this.pendingBytes = 0;
-      if (buffered.length > FRAME_HEADER_BYTES + length) return this.fail(STATUS_INTERNAL, CARDINALITY_VIOLATION_TEXT);
+      if (buffered.length > FRAME_HEADER_BYTES + length) return this.fail(cardinalityViolation());
       return;
     }
   }
@@ -102,8 +75,8 @@ export class MessageDeframer {
     return this.pendingBytes;
   }
 
-  private fail(code: number, message: string): void {
-    this.violation = { code, message };
+  private fail(violation: CsiCallError): void {
+    this.violation = violation;
     this.pending = [];
     this.pendingBytes = 0;
   }
@@ -142,60 +115,4 @@ export function decodeGrpcMessage(encoded: string): string {
     }
   }
   return Buffer.from(bytes).toString('utf8');
-}
-
-/** http-grpc-status-mapping.md: the status of a response that is not HTTP 200. */
-export function grpcCodeForHttpStatus(httpStatus: number): number {
-  switch (httpStatus) {
-    case 400:
-      return STATUS_INTERNAL;
-    case 401:
-      return STATUS_UNAUTHENTICATED;
-    case 403:
-      return STATUS_PERMISSION_DENIED;
-    case 404:
-      return STATUS_UNIMPLEMENTED;
-    case 429:
-    case 502:
-    case 503:
-    case 504:
-      return STATUS_UNAVAILABLE;
-    default:
-      return STATUS_UNKNOWN;
-  }
-}
-
-const RST_STREAM_CODE_NAMES = [
-  'NO_ERROR',
-  'PROTOCOL_ERROR',
-  'INTERNAL_ERROR',
-  'FLOW_CONTROL_ERROR',
-  'SETTINGS_TIMEOUT',
-  'STREAM_CLOSED',
-  'FRAME_SIZE_ERROR',
-  'REFUSED_STREAM',
-  'CANCEL',
-  'COMPRESSION_ERROR',
-  'CONNECT_ERROR',
-  'ENHANCE_YOUR_CALM',
-  'INADEQUATE_SECURITY',
-  'HTTP_1_1_REQUIRED',
-];
-
-/** PROTOCOL-HTTP2.md "Errors": the status of a stream the server reset. */
-export function statusForRstStream(rstCode: number): WireViolation {
-  const name = RST_STREAM_CODE_NAMES[rstCode] ?? `0x${rstCode.toString(16)}`;
-  const message = `stream terminated by RST_STREAM with error code: ${name}`;
-  switch (name) {
-    case 'REFUSED_STREAM':
-      return { code: STATUS_UNAVAILABLE, message };
-    case 'CANCEL':
-      return { code: STATUS_CANCELLED, message };
-    case 'ENHANCE_YOUR_CALM':
-      return { code: STATUS_RESOURCE_EXHAUSTED, message };
-    case 'INADEQUATE_SECURITY':
-      return { code: STATUS_PERMISSION_DENIED, message };
-    default:
-      return { code: STATUS_INTERNAL, message };
-  }
 }

@@ -13,8 +13,6 @@ export const EMPTY_REQUEST = Buffer.alloc(0);
 
 export interface PluginInfo {
   readonly name: string;
-  readonly vendorVersion: string;
-  readonly manifest: ReadonlyMap<string, string>;
 }
 
 export interface ProbeAnswer {
@@ -22,32 +20,16 @@ export interface ProbeAnswer {
   readonly ready: boolean | undefined;
 }
 
-/** A map<string,string> entry: key = 1, value = 2. */
-function decodeManifestEntry(reader: WireReader): [string, string] {
-  let key = '';
-  let value = '';
-  while (!reader.done) {
-    const { field, wireType } = reader.tag();
-    if (field === 1 && wireType === WIRE_LENGTH_DELIMITED) key = reader.string();
-    else if (field === 2 && wireType === WIRE_LENGTH_DELIMITED) value = reader.string();
-    else reader.skip(wireType);
-  }
-  return [key, value];
-}
-
+/** GetPluginInfoResponse: the sidecar needs only `name` (field 1); vendor_version and manifest are skipped. */
 export function decodeGetPluginInfoResponse(bytes: Buffer): PluginInfo {
   const reader = new WireReader(bytes);
   let name = '';
-  let vendorVersion = '';
-  const manifest = new Map<string, string>();
   while (!reader.done) {
     const { field, wireType } = reader.tag();
     if (field === 1 && wireType === WIRE_LENGTH_DELIMITED) name = reader.string();
-    else if (field === 2 && wireType === WIRE_LENGTH_DELIMITED) vendorVersion = reader.string();
-    else if (field === 3 && wireType === WIRE_LENGTH_DELIMITED) manifest.set(...decodeManifestEntry(reader.embedded()));
     else reader.skip(wireType);
   }
-  return { name, vendorVersion, manifest };
+  return { name };
 }
 
 /** google.protobuf.BoolValue: field 1, bool. An empty BoolValue is present and false. */

@@ -19,8 +19,7 @@ export class DriverNameError extends Error {
  * driver answers with an empty name, CsiCallError when the call fails.
  */
 export async function getPluginInfo(connection: CsiConnection, timeoutMs: number): Promise<PluginInfo> {
-  const response = await connection.unaryCall(GET_PLUGIN_INFO_METHOD, EMPTY_REQUEST, { timeoutMs });
-  const info = decodeGetPluginInfoResponse(response);
+  const info = await connection.unaryCall(GET_PLUGIN_INFO_METHOD, EMPTY_REQUEST, decodeGetPluginInfoResponse, { timeoutMs });
   if (info.name === '') throw new DriverNameError('driver name is empty');
   return info;
 }
@@ -31,6 +30,6 @@ export async function getPluginInfo(connection: CsiConnection, timeoutMs: number
  * ProbeResponse.ready). Rejects with CsiCallError.
  */
 export async function probe(connection: CsiConnection, timeoutMs: number): Promise<boolean> {
-  const response = await connection.unaryCall(PROBE_METHOD, EMPTY_REQUEST, { timeoutMs });
-  return decodeProbeResponse(response).ready ?? true;
+  const answer = await connection.unaryCall(PROBE_METHOD, EMPTY_REQUEST, decodeProbeResponse, { timeoutMs });
+  return answer.ready ?? true;
 }

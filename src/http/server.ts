@@ -23,6 +23,16 @@ const LISTEN_BACKLOG = 4096;
 /** Listening failed; the message names the address, the cause and what to do. */
 export class ListenError extends Error {
   readonly code = 'ERR_LISTEN';
+
+  constructor(
+    /** The address as configured ("0.0.0.0:9808"). */
+    readonly address: string,
+    /** The cause and what to do about it. */
+    readonly advice: string,
+    cause: Error,
+  ) {
+    super(`cannot listen on ${address}: ${advice}`, { cause });
+  }
 }
 
 const LISTEN_ERROR_ADVICE: Record<string, string> = {
@@ -40,8 +50,6 @@ export class HttpListener {
   constructor(
     readonly address: ListenAddress,
     private readonly routes: ReadonlyMap<string, RouteHandler>,
-    /** The flag that set this address, for error messages ("--http-endpoint"). */
-    private readonly flagName: string,
     private readonly budget: ConnectionBudget,
   ) {
     // Half-open: a client may send its request and close its side; it still gets the answer.
@@ -53,7 +61,7 @@ export class HttpListener {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
         const advice = LISTEN_ERROR_ADVICE[err.code ?? ''] ?? err.message;
-        reject(new ListenError(`cannot listen on ${formatListenAddress(this.address)} (${this.flagName}): ${advice}`, { cause: err }));
+        reject(new ListenError(formatListenAddress(this.address), advice, err));
       };
       this.server.once('error', onError);
       this.server.listen({ host: this.address.host, port: this.address.port, backlog: LISTEN_BACKLOG }, () => {

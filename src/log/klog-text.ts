@@ -3,6 +3,7 @@
 // Written by hand because no npm logger writes klog's header and structured
 // key/value layout, and log pipelines written for the Go sidecar parse it.
 
+import { quoteGo } from '../go/quote';
 import { LogEntry } from './log-entry';
 
 const pad = (value: number, width: number) => String(value).padStart(width, '0');
@@ -19,11 +20,6 @@ export function formatKlogHeader(entry: LogEntry): string {
   );
 }
 
-/** Go's strconv.Quote for the characters a log value can hold. */
-export function quoteGoString(text: string): string {
-  return JSON.stringify(text).replace(/\\u00([0-9a-f]{2})/g, '\\x$1');
-}
-
 /** klog renders strings quoted, multi-line strings as a block, numbers and booleans bare. */
 function formatValue(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
@@ -32,11 +28,11 @@ function formatValue(value: unknown): string {
   if (text.includes('\n')) {
     return `<\n${text.replace(/\n$/, '').split('\n').map((line) => `\t${line}`).join('\n')}\n >`;
   }
-  return quoteGoString(text);
+  return quoteGo(text);
 }
 
 export function formatKlogLine(entry: LogEntry): string {
-  let line = formatKlogHeader(entry) + quoteGoString(entry.message);
+  let line = formatKlogHeader(entry) + quoteGo(entry.message);
   if (entry.error !== undefined) line += ` err=${formatValue(entry.error)}`;
   for (const [key, value] of entry.fields) line += ` ${key}=${formatValue(value)}`;
   return line + '\n';

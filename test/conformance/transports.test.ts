@@ -1,8 +1,8 @@
-// One suite, both transports: the default node:http2 transport is held to what
-// @grpc/grpc-js does against the same drivers (issue #7). Each case runs
-// through CsiConnection, as the sidecar uses it, against either the grpc-js
-// test driver (a real process) or a scripted raw HTTP/2 server for the
-// misbehaviour no real gRPC server produces on request.
+// The shipped transport (node:http2) through CsiConnection, as the sidecar
+// uses it: against the test driver on every gRPC stack real CSI drivers use
+// (grpc-js, grpc-go, C-core; real processes), and against a scripted raw
+// HTTP/2 server for the misbehaviour no real gRPC server produces on request.
+// Expectations are grpc-go's behaviour, which the Go sidecar had (issues #7, #12, #16).
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -12,24 +12,16 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, test, TestContext } from 'node:test';
 import { normalizeCsiAddress, CsiAddress } from '../../src/csi/address';
+import { CARDINALITY_VIOLATION_TEXT, connectFailureText, CsiCallError, deadlineExceededText, NON_GRPC_STATUS } from '../../src/csi/call-failures';
 import { CsiConnection } from '../../src/csi/connection';
-import { CsiCallError } from '../../src/csi/csi-call-error';
+import { grpcCodeName } from '../../src/csi/grpc-status';
 import { getPluginInfo, probe } from '../../src/csi/identity';
 import { GET_PLUGIN_INFO_METHOD, PROBE_METHOD } from '../../src/csi/identity-messages';
-import { CARDINALITY_VIOLATION_TEXT } from '../../src/csi/grpc-wire';
-import { connectFailureText, CsiTransportFactory, deadlineExceededText } from '../../src/csi/transport';
-import { createGrpcJsTransport } from '../../src/csi/transports/grpc-js-transport';
-import { createHttp2Transport } from '../../src/csi/transports/http2-transport';
 import { Logger } from '../../src/log/logger';
 import { DRIVER_STACKS, FakeDriver } from '../helpers/fake-driver';
 import { grpcFrame, respondOk, respondTrailersOnly, respondWithChunks, ScriptedGrpcServer, ScriptedHandler } from '../helpers/scripted-grpc-server';
 import { makeTempDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
-
-const TRANSPORTS: readonly [string, CsiTransportFactory][] = [
-  ['node:http2', createHttp2Transport],
-  ['@grpc/grpc-js', createGrpcJsTransport],
-];
 
 const CALL_TIMEOUT_MS = 10_000;
 /** Far below CALL_TIMEOUT_MS: a failure that is seen, not waited out. */
@@ -49,19 +41,19 @@ const GRPC_CODE_NAMES = [
 
 const discardLines = new Writable({ write: (_chunk, _encoding, done) => done() });
 
-function connect(t: TestContext, socketPath: string, createTransport: CsiTransportFactory): CsiConnection {
+function connect(t: TestContext, socketPath: string): CsiConnection {
   const address = normalizeCsiAddress(socketPath) as CsiAddress;
   const logger = new Logger({ format: 'text', verbosity: 0, infoStream: discardLines, errorStream: discardLines });
-  const connection = new CsiConnection(address, logger, undefined, createTransport);
+  const connection = new CsiConnection(address, logger, undefined);
   t.after(() => connection.close());
   return connection;
 }
 
-/** A scripted HTTP/2 server on a socket of its own, and a connection to it over `createTransport`. */
-async function scriptedServerAndConnection(t: TestContext, handler: ScriptedHandler, createTransport: CsiTransportFactory = createHttp2Transport) {
+/** A scripted HTTP/2 server on a socket of its own, and a connection to it. */
+async function scriptedServerAndConnection(t: TestContext, handler: ScriptedHandler) {
   const socketPath = path.join(makeTempDir(t), 'csi.sock');
   const server = await ScriptedGrpcServer.start(t, socketPath, handler);
-  return { server, connection: connect(t, socketPath, createTransport) };
+  return { server, connection: connect(t, socketPath) };
 }
 
 /** Runs `call`, expecting a CsiCallError; returns it with how long the call took. */
@@ -76,18 +68,12 @@ async function expectCallError(call: Promise<unknown>): Promise<{ error: CsiCall
   assert.fail('the call succeeded; a failure was expected');
 }
 
-// The shipped transport meets a real server on every stack the test drivers run on (issue #12); the grpc-js
-// reference transport, whose only job is this comparison, meets the grpc-js one.
-const DRIVER_CASES = TRANSPORTS.flatMap(([transportName, createTransport]) =>
-  DRIVER_STACKS.filter((stack) => transportName === 'node:http2' || stack === 'grpc-js').map((stack) => [transportName, createTransport, stack] as const),
-);
-
-for (const [transportName, createTransport, stack] of DRIVER_CASES) {
-  describe(`${transportName} against the ${stack} test driver`, () => {
+for (const stack of DRIVER_STACKS) {
+  describe(`against the ${stack} test driver`, () => {
     async function setUp(t: TestContext, driverArgs: string[] = []) {
       const socketPath = path.join(makeTempDir(t), 'csi.sock');
       const driver = await FakeDriver.start(t, socketPath, driverArgs, stack);
-      return { socketPath, driver, connection: connect(t, socketPath, createTransport) };
+      return { socketPath, driver, connection: connect(t, socketPath) };
     }
 
     test('OK: GetPluginInfo and Probe answers decode', async (t) => {
@@ -104,7 +90,7 @@ for (const [transportName, createTransport, stack] of DRIVER_CASES) {
         const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
         assert.equal(error.grpcCode, code, GRPC_CODE_NAMES[code]);
         assert.equal(error.description, driverText, GRPC_CODE_NAMES[code]);
-        assert.equal(error.reachedGrpc, true);
+        assert.equal(error.metricStatus, grpcCodeName(code));
       }
     });
 
@@ -130,8 +116,8 @@ for (const [transportName, createTransport, stack] of DRIVER_CASES) {
       const { driver, socketPath, connection } = await setUp(t);
       assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
       await driver.kill('SIGKILL');
-      // The process is gone; let the transport see its connection close too (grpc-js has no retry for a call
-      // made in between; the HTTP/2 transport's retry is tested below).
+      // The process is gone; let the transport see its connection close too (a call made in between is
+      // retried on a new connection, tested below).
       await waitFor('the connection to leave READY', () => (connection.state === 'READY' ? undefined : true), 2_000);
       const { error, elapsedMs } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
       assert.equal(error.codeName, 'Unavailable');
@@ -147,7 +133,7 @@ for (const [transportName, createTransport, stack] of DRIVER_CASES) {
       const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
       assert.equal(error.codeName, 'Unavailable');
       assert.equal(error.description, connectFailureText(connection.address, 'ENOENT'));
-      assert.equal(error.reachedGrpc, false);
+      assert.equal(error.metricStatus, NON_GRPC_STATUS);
     });
 
     test('socket replaced by another driver: the next call reaches the new one', async (t) => {
@@ -161,95 +147,93 @@ for (const [transportName, createTransport, stack] of DRIVER_CASES) {
 
 }
 
-for (const [transportName, createTransport] of TRANSPORTS) {
-  describe(`${transportName} against a scripted HTTP/2 server`, () => {
-    const setUp = (t: TestContext, handler: ScriptedHandler) => scriptedServerAndConnection(t, handler, createTransport);
+describe('against a scripted HTTP/2 server', () => {
+  const setUp = scriptedServerAndConnection;
 
-    test('request headers: POST to the method, application/grpc, te: trailers, a grpc-timeout', async (t) => {
-      const { server, connection } = await setUp(t, (stream) => respondOk(stream, PROBE_READY_MESSAGE));
-      assert.equal(await probe(connection, 3_000), true);
-      const headers = server.requests[0];
-      assert.equal(headers[':method'], 'POST');
-      assert.equal(headers[':path'], PROBE_METHOD);
-      assert.match(String(headers['content-type']), /^application\/grpc/);
-      assert.equal(headers.te, 'trailers');
-      const timeout = /^(\d+)([HMSmun])$/.exec(String(headers['grpc-timeout']));
-      assert.ok(timeout, `grpc-timeout ${String(headers['grpc-timeout'])}`);
-    });
-
-    test('trailers-only error: status and percent-decoded message from the headers', async (t) => {
-      const { connection } = await setUp(t, (stream) => respondTrailersOnly(stream, 9, 'volume%20is%20busy,%20100%25%20%C3%BC'));
-      const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
-      assert.equal(error.codeName, 'FailedPrecondition');
-      assert.equal(error.description, 'volume is busy, 100% ü');
-    });
-
-    test('a message split across DATA frames, the header itself split', async (t) => {
-      const name = 'split.csi.example.com';
-      const frame = grpcFrame(pluginInfoMessage(name));
-      const { connection } = await setUp(t, (stream) => respondWithChunks(stream, [frame.subarray(0, 2), frame.subarray(2, 7), frame.subarray(7)]));
-      assert.equal((await getPluginInfo(connection, CALL_TIMEOUT_MS)).name, name);
-    });
-
-    test('a message with the compressed flag, none asked for: Internal', async (t) => {
-      const { connection } = await setUp(t, (stream) => respondWithChunks(stream, [grpcFrame(PROBE_READY_MESSAGE, 1)]));
-      const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
-      assert.equal(error.codeName, 'Internal');
-    });
-
-    test('GOAWAY after an answer: the next call opens a new session and succeeds', async (t) => {
-      const { server, connection } = await setUp(t, (stream) => {
-        const session = stream.session!;
-        respondOk(stream, PROBE_READY_MESSAGE);
-        stream.on('close', () => session.goaway(http2.constants.NGHTTP2_NO_ERROR, stream.id));
-      });
-      assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
-      await waitFor('the session to be let go after GOAWAY', () => (connection.state === 'READY' ? undefined : true), 5_000);
-      assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
-      assert.equal(server.sessions, 2);
-    });
-
-    test('GOAWAY, the call refused unread: sent again on a new session', async (t) => {
-      const { server, connection } = await setUp(t, (stream, _headers, sessionNumber) => {
-        if (sessionNumber > 1) return respondOk(stream, PROBE_READY_MESSAGE);
-        stream.session!.goaway(http2.constants.NGHTTP2_NO_ERROR);
-        stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
-      });
-      assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
-      assert.equal(server.sessions, 2);
-    });
-
-    const resets: readonly [string, number, string][] = [
-      ['REFUSED_STREAM', http2.constants.NGHTTP2_REFUSED_STREAM, 'Unavailable'],
-      ['CANCEL', http2.constants.NGHTTP2_CANCEL, 'Canceled'],
-      ['ENHANCE_YOUR_CALM', http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, 'ResourceExhausted'],
-      ['INTERNAL_ERROR', http2.constants.NGHTTP2_INTERNAL_ERROR, 'Internal'],
-    ];
-    for (const [rstName, rstCode, codeName] of resets) {
-      test(`RST_STREAM ${rstName}: ${codeName}`, async (t) => {
-        const { connection } = await setUp(t, (stream) => stream.close(rstCode));
-        const { error, elapsedMs } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
-        assert.equal(error.codeName, codeName);
-        assert.ok(elapsedMs < PROMPT_FAILURE_MS, `took ${elapsedMs} ms`);
-      });
-    }
-
-    const httpStatuses: readonly [number, string][] = [
-      [404, 'Unimplemented'],
-      [503, 'Unavailable'],
-      [500, 'Unknown'],
-    ];
-    for (const [httpStatus, codeName] of httpStatuses) {
-      test(`HTTP ${httpStatus} without grpc-status: ${codeName}`, async (t) => {
-        const { connection } = await setUp(t, (stream) => stream.respond({ ':status': httpStatus, 'content-type': 'text/plain' }, { endStream: true }));
-        const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
-        assert.equal(error.codeName, codeName);
-      });
-    }
+  test('request headers: POST to the method, application/grpc, te: trailers, a grpc-timeout', async (t) => {
+    const { server, connection } = await setUp(t, (stream) => respondOk(stream, PROBE_READY_MESSAGE));
+    assert.equal(await probe(connection, 3_000), true);
+    const headers = server.requests[0];
+    assert.equal(headers[':method'], 'POST');
+    assert.equal(headers[':path'], PROBE_METHOD);
+    assert.match(String(headers['content-type']), /^application\/grpc/);
+    assert.equal(headers.te, 'trailers');
+    const timeout = /^(\d+)([HMSmun])$/.exec(String(headers['grpc-timeout']));
+    assert.ok(timeout, `grpc-timeout ${String(headers['grpc-timeout'])}`);
   });
-}
 
-describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go, and beyond it', () => {
+  test('trailers-only error: status and percent-decoded message from the headers', async (t) => {
+    const { connection } = await setUp(t, (stream) => respondTrailersOnly(stream, 9, 'volume%20is%20busy,%20100%25%20%C3%BC'));
+    const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.codeName, 'FailedPrecondition');
+    assert.equal(error.description, 'volume is busy, 100% ü');
+  });
+
+  test('a message split across DATA frames, the header itself split', async (t) => {
+    const name = 'split.csi.example.com';
+    const frame = grpcFrame(pluginInfoMessage(name));
+    const { connection } = await setUp(t, (stream) => respondWithChunks(stream, [frame.subarray(0, 2), frame.subarray(2, 7), frame.subarray(7)]));
+    assert.equal((await getPluginInfo(connection, CALL_TIMEOUT_MS)).name, name);
+  });
+
+  test('a message with the compressed flag, none asked for: Internal', async (t) => {
+    const { connection } = await setUp(t, (stream) => respondWithChunks(stream, [grpcFrame(PROBE_READY_MESSAGE, 1)]));
+    const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.codeName, 'Internal');
+  });
+
+  test('GOAWAY after an answer: the next call opens a new session and succeeds', async (t) => {
+    const { server, connection } = await setUp(t, (stream) => {
+      const session = stream.session!;
+      respondOk(stream, PROBE_READY_MESSAGE);
+      stream.on('close', () => session.goaway(http2.constants.NGHTTP2_NO_ERROR, stream.id));
+    });
+    assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
+    await waitFor('the session to be let go after GOAWAY', () => (connection.state === 'READY' ? undefined : true), 5_000);
+    assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
+    assert.equal(server.sessions, 2);
+  });
+
+  test('GOAWAY, the call refused unread: sent again on a new session', async (t) => {
+    const { server, connection } = await setUp(t, (stream, _headers, sessionNumber) => {
+      if (sessionNumber > 1) return respondOk(stream, PROBE_READY_MESSAGE);
+      stream.session!.goaway(http2.constants.NGHTTP2_NO_ERROR);
+      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    });
+    assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
+    assert.equal(server.sessions, 2);
+  });
+
+  const resets: readonly [string, number, string][] = [
+    ['REFUSED_STREAM', http2.constants.NGHTTP2_REFUSED_STREAM, 'Unavailable'],
+    ['CANCEL', http2.constants.NGHTTP2_CANCEL, 'Canceled'],
+    ['ENHANCE_YOUR_CALM', http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, 'ResourceExhausted'],
+    ['INTERNAL_ERROR', http2.constants.NGHTTP2_INTERNAL_ERROR, 'Internal'],
+  ];
+  for (const [rstName, rstCode, codeName] of resets) {
+    test(`RST_STREAM ${rstName}: ${codeName}`, async (t) => {
+      const { connection } = await setUp(t, (stream) => stream.close(rstCode));
+      const { error, elapsedMs } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+      assert.equal(error.codeName, codeName);
+      assert.ok(elapsedMs < PROMPT_FAILURE_MS, `took ${elapsedMs} ms`);
+    });
+  }
+
+  const httpStatuses: readonly [number, string][] = [
+    [404, 'Unimplemented'],
+    [503, 'Unavailable'],
+    [500, 'Unknown'],
+  ];
+  for (const [httpStatus, codeName] of httpStatuses) {
+    test(`HTTP ${httpStatus} without grpc-status: ${codeName}`, async (t) => {
+      const { connection } = await setUp(t, (stream) => stream.respond({ ':status': httpStatus, 'content-type': 'text/plain' }, { endStream: true }));
+      const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+      assert.equal(error.codeName, codeName);
+    });
+  }
+});
+
+describe('where grpc-js departs from the gRPC spec or from grpc-go, and beyond it', () => {
   test('grpc-message: every percent-escape is decoded, a malformed one kept (grpc-js leaves %3A encoded)', async (t) => {
     const { connection } = await scriptedServerAndConnection(t, (stream) => respondTrailersOnly(stream, 9, 'busy%3A%20100%25%2C%20bad%zz%2'));
     const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
@@ -338,7 +322,7 @@ describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go, a
       for (const socket of sockets) socket.destroy();
       silent.close();
     });
-    const connection = connect(t, socketPath, createHttp2Transport);
+    const connection = connect(t, socketPath);
     assert.equal((await expectCallError(probe(connection, 300))).error.codeName, 'DeadlineExceeded');
     await waitFor('the silent session to be dropped', () => (connection.state === 'READY' ? undefined : true), 5_000);
     assert.equal((await expectCallError(probe(connection, 300))).error.codeName, 'DeadlineExceeded');
@@ -357,7 +341,7 @@ describe('node:http2 where grpc-js departs from the gRPC spec or from grpc-go, a
   test('driver replaced under an unanswered call: the retry reaches the new driver', async (t) => {
     const socketPath = path.join(makeTempDir(t), 'csi.sock');
     const first = await FakeDriver.start(t, socketPath, ['--hang-probe']);
-    const connection = connect(t, socketPath, createHttp2Transport);
+    const connection = connect(t, socketPath);
     const pending = probe(connection, CALL_TIMEOUT_MS);
     await first.waitForCalls('Probe', 1);
     const second = await FakeDriver.start(t, socketPath); // removes the old file, binds a new one

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { test, TestContext } from 'node:test';
 import { readProcStats } from '../../bench/proc';
 import { FakeDriver } from '../helpers/fake-driver';
+import { startDriverAndSidecar } from '../helpers/pair';
 import { rawExchange } from '../helpers/raw-http';
 import { DIST_COMMAND, runSidecarToExit, Sidecar, SidecarCommand, SHIPPED_OPTIONS_COMMAND } from '../helpers/sidecar';
 import { makeTempDir } from '../helpers/tmp';
@@ -15,12 +16,11 @@ import { waitFor } from '../helpers/wait';
 const FAST_FAILURE_SLACK_MS = 1_000;
 const LONG_PROBE_TIMEOUT = '--probe-timeout=30s';
 
+/** The pair, checked healthy once. */
 async function startPair(t: TestContext, sidecarArgs: string[] = [LONG_PROBE_TIMEOUT], command: SidecarCommand = DIST_COMMAND) {
-  const socketPath = path.join(makeTempDir(t), 'csi.sock');
-  const driver = await FakeDriver.start(t, socketPath);
-  const sidecar = await Sidecar.start(t, [`--csi-address=${socketPath}`, ...sidecarArgs], 15_000, command);
-  assert.equal((await sidecar.request()).status, 200);
-  return { socketPath, driver, sidecar };
+  const pair = await startDriverAndSidecar(t, { sidecarArgs, command });
+  assert.equal((await pair.sidecar.request()).status, 200);
+  return pair;
 }
 
 // Killed driver and deleted socket (fast ECONNREFUSED / ENOENT) are covered in healthz.test.ts.

@@ -6,6 +6,7 @@ import { test, TestContext } from 'node:test';
 import { familySamples, parseExposition, promtoolCheck, seriesKey } from '../helpers/exposition';
 import { FakeDriver } from '../helpers/fake-driver';
 import { httpRequest } from '../helpers/http';
+import { startDriverAndSidecar } from '../helpers/pair';
 import { Sidecar } from '../helpers/sidecar';
 import { makeTempDir } from '../helpers/tmp';
 
@@ -26,9 +27,7 @@ function histogramSeries(driver: string, status: string, method: string, count: 
 }
 
 async function startWithMetrics(t: TestContext, driverArgs: string[] = [], sidecarArgs: string[] = []) {
-  const socketPath = path.join(makeTempDir(t), 'csi.sock');
-  const driver = await FakeDriver.start(t, socketPath, driverArgs);
-  const sidecar = await Sidecar.start(t, [`--csi-address=${socketPath}`, ...sidecarArgs]);
+  const { socketPath, driver, sidecar } = await startDriverAndSidecar(t, { driverArgs, sidecarArgs });
   const scrape = async () => {
     const result = await sidecar.request('/metrics');
     assert.equal(result.status, 200);

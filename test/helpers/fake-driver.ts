@@ -4,6 +4,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
+import { ChildExit, killAndWait, watchExit } from '../../bench/child-exit';
 import { goDriverBinary } from './go-driver';
 import { LineCollector } from './lines';
 
@@ -40,14 +41,14 @@ export interface DriverEvent {
 
 export class FakeDriver {
   readonly events: LineCollector;
-  readonly exited: Promise<number | null>;
+  readonly exited: Promise<ChildExit>;
 
   /** The socket path or "host:port" the driver listens on. */
   address = '';
 
   private constructor(readonly process: ChildProcess) {
     this.events = new LineCollector(process.stdout!);
-    this.exited = new Promise((resolve) => process.once('exit', (code) => resolve(code)));
+    this.exited = watchExit(process);
   }
 
   /** Starts a driver on `socketPath` with extra flags (e.g. ['--ready', 'false']); stopped after the test. */
@@ -89,8 +90,7 @@ export class FakeDriver {
 
   /** Sends a signal and waits for the process to end. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill(signal);
-    await this.exited;
+    await killAndWait(this.process, this.exited, signal);
   }
 
   private parsedEvents(): DriverEvent[] {

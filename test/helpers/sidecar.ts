@@ -3,6 +3,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
+import { ChildExit, killAndWait, watchExit } from '../../bench/child-exit';
 import { SIDECAR_NODE_OPTIONS } from '../../scripts/bundle';
 import { httpRequest, HttpResult } from './http';
 import { LineCollector } from './lines';
@@ -23,10 +24,7 @@ export const DIST_COMMAND: SidecarCommand = { executable: process.execPath, lead
 /** The tsc build with the V8 options the image runs (the bin line's): for memory figures. */
 export const SHIPPED_OPTIONS_COMMAND: SidecarCommand = { executable: process.execPath, leadingArgs: [...SIDECAR_NODE_OPTIONS, SIDECAR_MAIN] };
 
-export interface ExitResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
+export type ExitResult = ChildExit;
 
 export class Sidecar {
   readonly stderr: LineCollector;
@@ -38,7 +36,7 @@ export class Sidecar {
   private constructor(readonly process: ChildProcess) {
     this.stderr = new LineCollector(process.stderr!);
     this.stdout = new LineCollector(process.stdout!);
-    this.exited = new Promise((resolve) => process.once('exit', (code, signal) => resolve({ code, signal })));
+    this.exited = watchExit(process);
   }
 
   /** Spawns the sidecar without waiting for anything; killed after the test. */
@@ -79,9 +77,8 @@ export class Sidecar {
     return httpRequest(this.baseUrl + urlPath, method);
   }
 
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<ExitResult> {
-    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill(signal);
-    return this.exited;
+  kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<ExitResult> {
+    return killAndWait(this.process, this.exited, signal);
   }
 }
 

@@ -3,22 +3,22 @@ import { test } from 'node:test';
 import { normalizeCsiAddress } from '../../src/csi/address';
 import { formatListenAddress, parseListenAddress } from '../../src/http/listen-address';
 
-test('--csi-address forms normalise to one target', () => {
+test('--csi-address forms normalise to one address', () => {
   const cases: readonly [string, string, string | undefined][] = [
     ['/run/csi/socket', 'unix:///run/csi/socket', '/run/csi/socket'],
     ['/csi//csi.sock', 'unix:///csi/csi.sock', '/csi/csi.sock'],
     ['unix:///csi/csi.sock', 'unix:///csi/csi.sock', '/csi/csi.sock'],
     ['unix:/csi/csi.sock', 'unix:///csi/csi.sock', '/csi/csi.sock'],
-    ['127.0.0.1:10000', 'dns:127.0.0.1:10000', undefined],
-    ['csi-driver.kube-system:10000', 'dns:csi-driver.kube-system:10000', undefined],
-    ['[::1]:10000', 'dns:[::1]:10000', undefined],
+    ['127.0.0.1:10000', '127.0.0.1:10000', undefined],
+    ['csi-driver.kube-system:10000', 'csi-driver.kube-system:10000', undefined],
+    ['[::1]:10000', '[::1]:10000', undefined],
     ['dns:///driver:10000', 'dns:///driver:10000', undefined],
   ];
-  for (const [input, target, socketPath] of cases) {
+  for (const [input, display, socketPath] of cases) {
     const address = normalizeCsiAddress(input);
     assert.notEqual(typeof address, 'string', input);
     if (typeof address === 'string') continue;
-    assert.equal(address.grpcTarget, target, input);
+    assert.equal(address.display, display, input);
     assert.equal(address.socketPath, socketPath, input);
   }
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FlagError, FlagSet } from '../../src/cli/flags';
+import { FlagError, FlagSet } from '../../src/go/flags';
 
 function exampleFlags(): FlagSet {
   const flags = new FlagSet('example');

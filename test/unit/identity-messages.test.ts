@@ -20,13 +20,11 @@ test('ProbeResponse: ready true, false and absent', () => {
   assert.deepEqual(decodeProbeResponse(Buffer.from([0x0a, 0x00])), { ready: false });
 });
 
-test('GetPluginInfoResponse: name, version, manifest; unknown fields skipped', () => {
+test('GetPluginInfoResponse: the name; version, manifest and unknown fields skipped', () => {
   const bytes = encode('csi.v1.GetPluginInfoResponse', { name: 'hostpath.csi.k8s.io', vendorVersion: 'v1.15.0', manifest: { a: '1', b: '2' } });
   const unknownField = Buffer.from([0x50, 0x07]); // field 10, varint 7: a newer spec's field
   const info = decodeGetPluginInfoResponse(Buffer.concat([bytes, unknownField]));
-  assert.equal(info.name, 'hostpath.csi.k8s.io');
-  assert.equal(info.vendorVersion, 'v1.15.0');
-  assert.deepEqual([...info.manifest], [['a', '1'], ['b', '2']]);
+  assert.deepEqual(info, { name: 'hostpath.csi.k8s.io' });
 });
 
 test('truncated bytes throw instead of returning a wrong answer', () => {

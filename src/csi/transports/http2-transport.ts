@@ -12,24 +12,16 @@
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { CsiAddress } from '../address';
-import { CsiCallError } from '../csi-call-error';
-import { STATUS_CANCELLED, STATUS_UNAVAILABLE } from '../grpc-status';
-import {
-  ConnectivityStateName,
-  CsiTransport,
-  connectFailureText,
-  RECONNECT_MIN_INTERVAL_MS,
-  shutdownCancelText,
-  TransportEvents,
-} from '../transport';
+import { callNotStarted, cancelledByShutdown, connectFailed, connectionSetupFailed, CsiCallError } from '../call-failures';
+import { ConnectivityStateName, CsiTransport, RECONNECT_MIN_INTERVAL_MS, TransportEvents } from '../transport';
 import { connectUnixSocket } from '../unix-socket-connect';
-import { Http2UnaryCall, SessionView } from './http2-unary-call';
+import { CallOutcome, Http2UnaryCall, SessionView } from './http2-unary-call';
 
 /** How long a PING may take before the session is taken for dead. */
 const PING_TIMEOUT_MS = 1_000;
 
-/** Called once per attempt; `call` is undefined when the attempt could not start. */
-type CallSettler = (outcome: Buffer | CsiCallError, call: Http2UnaryCall | undefined) => void;
+/** Called once per try, with the session it ran on. */
+type CallSettler = (outcome: CallOutcome, driverSession: DriverSession) => void;
 
 /** One session and what has happened to it. */
 class DriverSession implements SessionView {
@@ -48,7 +40,7 @@ export class Http2Transport implements CsiTransport {
   private current: DriverSession | undefined;
   private currentState: ConnectivityStateName = 'IDLE';
   /** The last failed dial, while the state is TRANSIENT_FAILURE. */
-  private lastConnectFailure: { readonly text: string; readonly at: number } | undefined;
+  private lastConnectFailure: { readonly error: CsiCallError; readonly at: number } | undefined;
   /** Calls not yet settled, so that close() can cancel them. */
   private readonly callsInFlight = new Set<Http2UnaryCall>();
 
@@ -64,27 +56,26 @@ export class Http2Transport implements CsiTransport {
   unaryCall(method: string, request: Buffer, timeoutMs: number): Promise<Buffer> {
     const failure = this.lastConnectFailure;
     if (!this.current && failure && performance.now() - failure.at < RECONNECT_MIN_INTERVAL_MS) {
-      return Promise.reject(new CsiCallError(STATUS_UNAVAILABLE, failure.text));
+      return Promise.reject(failure.error);
     }
     const deadline = performance.now() + timeoutMs;
     return new Promise((resolve, reject) => {
       let retried = false;
-      const settle: CallSettler = (outcome, call) => {
-        if (call) this.callsInFlight.delete(call);
+      const settle: CallSettler = (outcome, driverSession) => {
         const remainingMs = deadline - performance.now();
         // One more try on a new session when the first could not have been answered: a refused stream never
         // reached the driver (gRPC's transparent retry); a connection that died under an unanswered call is
         // usually a driver that died or restarted before we noticed. The retry reports the driver's state now.
         // A peer that refuses or resets streams to calm us down will refuse the next one too on this
         // session; a new connection reaches the driver as it is now (recovered, or restarted).
-        if (call?.refusedByPeer) this.dropSession(call.view as DriverSession);
-        if (call?.unanswerable && !retried && remainingMs > 0) {
+        if (outcome.session === 'drop') this.dropSession(driverSession);
+        if (outcome.retryable && !retried && remainingMs > 0) {
           retried = true;
           return this.startCall(method, request, remainingMs, timeoutMs, settle);
         }
-        if (call?.timedOutUnanswered) this.dropSessionUnlessPingAnswered(call.view as DriverSession);
-        if (outcome instanceof CsiCallError) reject(outcome);
-        else resolve(outcome);
+        if (outcome.session === 'check') this.dropSessionUnlessPingAnswered(driverSession);
+        if (outcome.result instanceof CsiCallError) reject(outcome.result);
+        else resolve(outcome.result);
       };
       this.startCall(method, request, timeoutMs, timeoutMs, settle);
     });
@@ -96,14 +87,17 @@ export class Http2Transport implements CsiTransport {
    */
   private startCall(method: string, request: Buffer, remainingMs: number, limitMs: number, settle: CallSettler): void {
     const driverSession = this.currentSession();
+    const settleOnThisSession = (outcome: CallOutcome, call: Http2UnaryCall) => {
+      this.callsInFlight.delete(call);
+      settle(outcome, driverSession);
+    };
     try {
-      this.callsInFlight.add(new Http2UnaryCall(driverSession, this.address, method, request, { remainingMs, limitMs }, settle));
+      this.callsInFlight.add(new Http2UnaryCall(driverSession, this.address, method, request, { remainingMs, limitMs }, settleOnThisSession));
     } catch (err) {
       // currentSession() hands out no closed session, so this is one Node refuses for a reason of its own: drop it.
       this.forget(driverSession, 'IDLE');
       driverSession.session.destroy();
-      const reason = err instanceof Error ? err.message : String(err);
-      settle(new CsiCallError(STATUS_UNAVAILABLE, `could not start a call on the connection to ${this.address.display}: ${reason}`, { cause: err }), undefined);
+      settle({ result: callNotStarted(this.address, err), retryable: false, session: 'keep' }, driverSession);
     }
   }
 
@@ -123,7 +117,7 @@ export class Http2Transport implements CsiTransport {
   }
 
   close(): void {
-    for (const call of this.callsInFlight) call.cancel(STATUS_CANCELLED, shutdownCancelText(call.method));
+    for (const call of this.callsInFlight) call.cancel(cancelledByShutdown(call.method));
     const dropped = this.current;
     this.forget(dropped, 'SHUTDOWN');
     dropped?.session.destroy();
@@ -190,8 +184,8 @@ export class Http2Transport implements CsiTransport {
     if (this.current !== driverSession) return;
     if (driverSession.connected) return this.forget(driverSession, 'IDLE');
     const err = driverSession.connectError;
-    const text = err?.syscall === 'connect' && err.code ? connectFailureText(this.address, err.code) : `connection to ${this.address.display} failed: ${err?.message ?? 'closed while connecting'}`;
-    this.lastConnectFailure = { text, at: performance.now() };
+    const error = err?.syscall === 'connect' && err.code ? connectFailed(this.address, err.code) : connectionSetupFailed(this.address, err?.message ?? 'closed while connecting');
+    this.lastConnectFailure = { error, at: performance.now() };
     this.forget(driverSession, 'TRANSIENT_FAILURE');
   }
 
@@ -209,5 +203,3 @@ export class Http2Transport implements CsiTransport {
     this.events.stateChanged(previous, next);
   }
 }
-
-export const createHttp2Transport = (address: CsiAddress, events: TransportEvents): CsiTransport => new Http2Transport(address, events);

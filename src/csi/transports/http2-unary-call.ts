@@ -5,10 +5,24 @@
 import * as http2 from 'node:http2';
 import { STATUS_CODES } from 'node:http';
 import { CsiAddress } from '../address';
-import { CsiCallError } from '../csi-call-error';
-import { STATUS_DEADLINE_EXCEEDED, STATUS_INTERNAL, STATUS_OK, STATUS_UNAVAILABLE } from '../grpc-status';
-import { decodeGrpcMessage, formatGrpcTimeout, frameMessage, grpcCodeForHttpStatus, MessageDeframer, statusForRstStream } from '../grpc-wire';
-import { connectFailureText, deadlineExceededText } from '../transport';
+import {
+  connectFailed,
+  connectionLostDuringCall,
+  CsiCallError,
+  deadlineExceeded,
+  driverStatus,
+  endedMidMessage,
+  goawayBeforeCall,
+  malformedGrpcStatus,
+  noGrpcStatus,
+  notGrpcContentType,
+  okWithoutMessage,
+  resetByDriver,
+  trailersWithoutStatus,
+  unexpectedHttpStatus,
+} from '../call-failures';
+import { STATUS_DEADLINE_EXCEEDED, STATUS_OK } from '../grpc-status';
+import { decodeGrpcMessage, formatGrpcTimeout, frameMessage, MessageDeframer } from '../grpc-wire';
 
 const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
@@ -25,18 +39,36 @@ export interface SessionView {
   readonly goawayReceived: boolean;
 }
 
-interface GrpcStatus {
-  readonly code: number;
-  readonly message: string;
+/** How one try of a call ended, and what that says about retrying it and about its session. */
+export interface CallOutcome {
+  readonly result: Buffer | CsiCallError;
+  /**
+   * The driver cannot have answered: it refused the stream unread (GOAWAY that
+   * excludes it, RST_STREAM REFUSED_STREAM), or the connection died before any
+   * response headers. Sending again is safe for the sidecar's calls, which are reads.
+   */
+  readonly retryable: boolean;
+  /**
+   * keep: the session is fine; drop: the peer refused or reset the stream to
+   * calm us down (REFUSED_STREAM, ENHANCE_YOUR_CALM), so a new session should
+   * carry the next call; check: the deadline passed before any response
+   * headers, so the session may be dead and is worth a PING.
+   */
+  readonly session: 'keep' | 'drop' | 'check';
 }
+
+/** A grpc-status received: 0 (OK), or the failure it names. */
+type GrpcStatus = typeof STATUS_OK | CsiCallError;
 
 /** Reads grpc-status and grpc-message from trailers, or from the headers of a trailers-only response. */
 function readGrpcStatus(fields: http2.IncomingHttpHeaders): GrpcStatus | undefined {
   const rawCode = fields['grpc-status'];
   if (rawCode === undefined) return undefined;
-  if (!/^[0-9]+$/.test(String(rawCode))) return { code: STATUS_INTERNAL, message: `malformed grpc-status "${String(rawCode)}"` };
+  if (!/^[0-9]+$/.test(String(rawCode))) return malformedGrpcStatus(String(rawCode));
+  const code = Number(rawCode);
+  if (code === STATUS_OK) return STATUS_OK;
   const rawMessage = fields['grpc-message'];
-  return { code: Number(rawCode), message: typeof rawMessage === 'string' ? decodeGrpcMessage(rawMessage) : '' };
+  return driverStatus(code, typeof rawMessage === 'string' ? decodeGrpcMessage(rawMessage) : '');
 }
 
 /** The connect error behind a stream Node cancelled because its session never connected. */
@@ -64,17 +96,6 @@ export class Http2UnaryCall {
   private grpcStatus: GrpcStatus | undefined;
   private readonly deframer = new MessageDeframer();
   private streamError: Error | undefined;
-  /**
-   * Set at close when the driver cannot have answered: it refused the stream
-   * unread (GOAWAY that excludes it, RST_STREAM REFUSED_STREAM), or the
-   * connection died before any response headers. Sending again is safe for
-   * the sidecar's calls, which are reads.
-   */
-  unanswerable = false;
-  /** Set when the deadline passed before the driver sent any response headers. */
-  timedOutUnanswered = false;
-  /** Set at close when the peer reset the stream with REFUSED_STREAM or ENHANCE_YOUR_CALM. */
-  refusedByPeer = false;
 
   /** Throws when the session no longer takes streams (ERR_HTTP2_GOAWAY_SESSION, ERR_HTTP2_INVALID_SESSION). */
   constructor(
@@ -83,7 +104,7 @@ export class Http2UnaryCall {
     readonly method: string,
     request: Buffer,
     timeout: CallTimeout,
-    private readonly onSettled: (outcome: Buffer | CsiCallError, call: Http2UnaryCall) => void,
+    private readonly onSettled: (outcome: CallOutcome, call: Http2UnaryCall) => void,
   ) {
     this.deadlineAt = performance.now() + timeout.remainingMs;
     this.limitMs = timeout.limitMs;
@@ -99,13 +120,12 @@ export class Http2UnaryCall {
       { endStream: false },
     );
     this.deadlineTimer = setTimeout(() => {
-      this.timedOutUnanswered = this.httpStatus === undefined;
-      this.cancel(STATUS_DEADLINE_EXCEEDED, deadlineExceededText(method, timeout.limitMs));
+      this.cancel(deadlineExceeded(method, timeout.limitMs), this.httpStatus === undefined ? 'check' : 'keep');
     }, timeout.remainingMs);
     this.stream.on('response', (headers) => this.onResponseHeaders(headers));
     this.stream.on('data', (chunk: Buffer) => this.onData(chunk));
     this.stream.on('trailers', (trailers) => {
-      this.grpcStatus = readGrpcStatus(trailers) ?? { code: STATUS_INTERNAL, message: 'the driver sent trailers without grpc-status' };
+      this.grpcStatus = readGrpcStatus(trailers) ?? trailersWithoutStatus();
     });
     this.stream.on('error', (err) => {
       this.streamError = err;
@@ -114,9 +134,9 @@ export class Http2UnaryCall {
     this.stream.end(frameMessage(request));
   }
 
-  /** Ends the call now with the given status, resetting the stream. */
-  cancel(code: number, message: string): void {
-    this.settle(new CsiCallError(code, message));
+  /** Ends the call now with `failure`, resetting the stream. */
+  cancel(failure: CsiCallError, session: CallOutcome['session'] = 'keep'): void {
+    this.settle({ result: failure, retryable: false, session });
     if (!this.stream.closed) this.stream.close(NGHTTP2_CANCEL);
   }
 
@@ -128,65 +148,54 @@ export class Http2UnaryCall {
     this.grpcStatus = readGrpcStatus(headers);
     const contentType = String(headers['content-type'] ?? '');
     if (this.httpStatus === 200 && this.grpcStatus === undefined && !/^application\/grpc(\+|;|$)/.test(contentType)) {
-      this.cancel(STATUS_INTERNAL, `the driver answered with content-type "${contentType}", not application/grpc`);
+      this.cancel(notGrpcContentType(contentType));
     }
   }
 
   private onData(chunk: Buffer): void {
     this.deframer.push(chunk);
     const violation = this.deframer.violation;
-    if (violation) this.cancel(violation.code, violation.message);
+    if (violation) this.cancel(violation);
   }
 
   private onStreamClosed(): void {
     const session = this.view.session;
     const rstCode = this.stream.rstCode;
     // Our own resets (cancel) use NGHTTP2_CANCEL, so these codes came from the peer.
-    this.refusedByPeer = rstCode === NGHTTP2_REFUSED_STREAM || rstCode === NGHTTP2_ENHANCE_YOUR_CALM;
-    this.unanswerable =
+    const refusedByPeer = rstCode === NGHTTP2_REFUSED_STREAM || rstCode === NGHTTP2_ENHANCE_YOUR_CALM;
+    const retryable =
       this.httpStatus === undefined &&
       connectErrnoOf(this.streamError) === undefined && // never connected: a retry would only dial again
       (this.view.goawayReceived || rstCode === NGHTTP2_REFUSED_STREAM || session.destroyed || session.closed);
-    this.settle(this.outcomeAtClose());
+    this.settle({ result: this.resultAtClose(), retryable, session: refusedByPeer ? 'drop' : 'keep' });
   }
 
-  private outcomeAtClose(): Buffer | CsiCallError {
+  private resultAtClose(): Buffer | CsiCallError {
     const status = this.grpcStatus;
-    if (status !== undefined) {
-      if (status.code === STATUS_DEADLINE_EXCEEDED && performance.now() >= this.deadlineAt - PEER_DEADLINE_SLACK_MS) {
-        return new CsiCallError(STATUS_DEADLINE_EXCEEDED, deadlineExceededText(this.method, this.limitMs));
+    if (status instanceof CsiCallError) {
+      if (status.grpcCode === STATUS_DEADLINE_EXCEEDED && performance.now() >= this.deadlineAt - PEER_DEADLINE_SLACK_MS) {
+        return deadlineExceeded(this.method, this.limitMs);
       }
-      if (status.code !== STATUS_OK) return new CsiCallError(status.code, status.message);
-      const messages = this.deframer.messages;
-      if (this.deframer.incompleteBytes > 0) return new CsiCallError(STATUS_INTERNAL, 'the driver ended the call in the middle of a response message');
-      if (messages.length === 0) return new CsiCallError(STATUS_INTERNAL, 'the driver ended the call with status OK but sent no response message');
-      return messages[0];
+      return status;
     }
-    if (this.httpStatus !== undefined && this.httpStatus !== 200) {
-      return new CsiCallError(
-        grpcCodeForHttpStatus(this.httpStatus),
-        `unexpected HTTP status code received from server: ${this.httpStatus} (${STATUS_CODES[this.httpStatus] ?? 'unknown'})`,
-      );
+    if (status === STATUS_OK) {
+      if (this.deframer.incompleteBytes > 0) return endedMidMessage();
+      return this.deframer.messages[0] ?? okWithoutMessage();
     }
+    if (this.httpStatus !== undefined && this.httpStatus !== 200) return unexpectedHttpStatus(this.httpStatus, STATUS_CODES[this.httpStatus]);
     const connectErrno = connectErrnoOf(this.streamError);
-    if (connectErrno) return new CsiCallError(STATUS_UNAVAILABLE, connectFailureText(this.address, connectErrno));
+    if (connectErrno) return connectFailed(this.address, connectErrno);
     const session = this.view.session;
-    if (this.httpStatus === undefined && this.view.goawayReceived) {
-      return new CsiCallError(STATUS_UNAVAILABLE, 'the CSI driver closed the connection (GOAWAY) before taking the call');
-    }
+    if (this.httpStatus === undefined && this.view.goawayReceived) return goawayBeforeCall();
     if (session.destroyed || session.closed) {
-      const cause = this.streamError?.cause instanceof Error ? `: ${this.streamError.cause.message}` : '';
-      return new CsiCallError(STATUS_UNAVAILABLE, `lost the connection to the CSI driver during the call${cause}`);
+      return connectionLostDuringCall(this.streamError?.cause instanceof Error ? this.streamError.cause.message : undefined);
     }
     const rstCode = this.stream.rstCode ?? NGHTTP2_NO_ERROR;
-    if (rstCode !== NGHTTP2_NO_ERROR) {
-      const byReset = statusForRstStream(rstCode);
-      return new CsiCallError(byReset.code, byReset.message);
-    }
-    return new CsiCallError(STATUS_INTERNAL, 'the driver ended the call without a gRPC status');
+    if (rstCode !== NGHTTP2_NO_ERROR) return resetByDriver(rstCode);
+    return noGrpcStatus();
   }
 
-  private settle(outcome: Buffer | CsiCallError): void {
+  private settle(outcome: CallOutcome): void {
     if (this.settled) return;
     this.settled = true;
     clearTimeout(this.deadlineTimer);

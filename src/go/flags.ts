@@ -7,6 +7,7 @@
 // parsing stops at the first non-flag argument) nor its error messages.
 
 import { DurationSyntaxError, formatGoDurationNanos, parseGoDurationNanos } from './duration';
+import { quoteGo } from './quote';
 
 export type FlagKind = 'string' | 'bool' | 'int' | 'duration';
 
@@ -136,7 +137,7 @@ export class FlagSet {
       if (definition.kind === 'bool') {
         parsed = parseValue(definition, value ?? 'true');
         if (isParseFailure(parsed)) {
-          throw new FlagError('ERR_FLAG_USAGE', `invalid boolean value ${JSON.stringify(value)} for -${name}: ${parsed.error}`);
+          throw new FlagError('ERR_FLAG_USAGE', `invalid boolean value ${quoteGo(value ?? 'true')} for -${name}: ${parsed.error}`);
         }
       } else {
         if (value === undefined && args.length > 0) {
@@ -146,12 +147,12 @@ export class FlagSet {
         if (value === undefined) throw new FlagError('ERR_FLAG_USAGE', `flag needs an argument: -${name}`);
         parsed = parseValue(definition, value);
         if (isParseFailure(parsed)) {
-          throw new FlagError('ERR_FLAG_USAGE', `invalid value ${JSON.stringify(value)} for flag -${name}: ${parsed.error}`);
+          throw new FlagError('ERR_FLAG_USAGE', `invalid value ${quoteGo(value)} for flag -${name}: ${parsed.error}`);
         }
       }
       const problem = definition.validate?.(parsed);
       if (problem !== undefined) {
-        throw new FlagError('ERR_FLAG_USAGE', `invalid value ${JSON.stringify(value ?? 'true')} for flag -${name}: ${problem}`);
+        throw new FlagError('ERR_FLAG_USAGE', `invalid value ${quoteGo(value ?? 'true')} for flag -${name}: ${problem}`);
       }
       values.set(name, parsed);
       explicitlySet.add(name);
@@ -183,7 +184,7 @@ function formatDefault(definition: FlagDefinition): string | undefined {
   const value = definition.defaultValue;
   switch (definition.kind) {
     case 'string':
-      return value === '' ? undefined : JSON.stringify(value);
+      return value === '' ? undefined : quoteGo(value as string);
     case 'bool':
       return value === false ? undefined : String(value);
     case 'int':

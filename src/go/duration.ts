@@ -5,6 +5,8 @@
 // durations in that syntax. Arithmetic is done in integer nanoseconds
 // (BigInt) so "1.000000001s" and overflow behave as they do in Go.
 
+import { quoteGo } from './quote';
+
 const NANOS_PER_UNIT: ReadonlyMap<string, bigint> = new Map([
   ['ns', 1n],
   ['us', 1_000n],
@@ -20,10 +22,6 @@ const MAX_NANOS = (1n << 63n) - 1n; // Go's time.Duration is an int64
 
 export class DurationSyntaxError extends Error {
   readonly code = 'ERR_DURATION_SYNTAX';
-}
-
-function quoteGo(s: string): string {
-  return JSON.stringify(s);
 }
 
 function isDigit(c: string | undefined): boolean {
@@ -93,11 +91,6 @@ export function parseGoDurationNanos(input: string): bigint {
     if (total > MAX_NANOS + (negative ? 1n : 0n)) throw invalid();
   }
   return negative ? -total : total;
-}
-
-/** Parses a Go duration string into milliseconds (fractional for sub-millisecond values). */
-export function parseGoDuration(input: string): number {
-  return Number(parseGoDurationNanos(input)) / 1e6;
 }
 
 /** Go's fmtFrac: the fraction of v below 10^precision, trailing zeros dropped. */

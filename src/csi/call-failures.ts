@@ -1,0 +1,221 @@
+// Every way a CSI call can fail, in one place: the error class, each text, the
+// gRPC status chosen for it, and the label it gets in the operations metric.
+//
+// Texts follow grpc-go where grpc-go has words for the case
+// ("rpc error: code = Unavailable desc = ..."), because upstream puts them in
+// /healthz bodies and logs, and alerts and runbooks match them. Where it has
+// none, the text says what happened and names the limit or the value seen.
+// Status choices follow grpc/grpc doc/PROTOCOL-HTTP2.md and
+// doc/http-grpc-status-mapping.md.
+
+import type { CsiAddress } from './address';
+import { formatGoDuration } from '../go/duration';
+import {
+  grpcCodeName,
+  STATUS_CANCELLED,
+  STATUS_DEADLINE_EXCEEDED,
+  STATUS_INTERNAL,
+  STATUS_PERMISSION_DENIED,
+  STATUS_RESOURCE_EXHAUSTED,
+  STATUS_UNAUTHENTICATED,
+  STATUS_UNAVAILABLE,
+  STATUS_UNIMPLEMENTED,
+  STATUS_UNKNOWN,
+} from './grpc-status';
+
+/** The operations metric's grpc_status_code for a call that failed before any gRPC status (as upstream). */
+export const NON_GRPC_STATUS = 'unknown-non-grpc';
+
+/** The one error a CSI call fails with; its message is grpc-go's "rpc error: code = ... desc = ...". */
+export class CsiCallError extends Error {
+  readonly code = 'ERR_CSI_CALL';
+
+  constructor(
+    /** The gRPC status code (grpc.status numbering). */
+    readonly grpcCode: number,
+    /** The status description: the driver's own text, or ours for local failures. */
+    readonly description: string,
+    options: { cause?: unknown; beforeGrpc?: boolean } = {},
+  ) {
+    super(`rpc error: code = ${grpcCodeName(grpcCode)} desc = ${description}`, { cause: options.cause });
+    this.beforeGrpc = options.beforeGrpc ?? false;
+  }
+
+  /**
+   * Set when the call was refused before gRPC was asked (the socket file is
+   * gone, the connection closed): the code is what gRPC would have said, but
+   * no status was received, so the metric says NON_GRPC_STATUS.
+   */
+  private readonly beforeGrpc: boolean;
+
+  /** Go's name of the code: "Unavailable". */
+  get codeName(): string {
+    return grpcCodeName(this.grpcCode);
+  }
+
+  /** The operations metric's grpc_status_code for this failure. */
+  get metricStatus(): string {
+    return this.beforeGrpc ? NON_GRPC_STATUS : grpcCodeName(this.grpcCode);
+  }
+}
+
+/** The operations metric's grpc_status_code for a call's outcome. */
+export function metricStatusOf(err: unknown): string {
+  return err instanceof CsiCallError ? err.metricStatus : NON_GRPC_STATUS;
+}
+
+/** "/csi.v1.Identity/Probe" -> "Probe" */
+export function shortMethodName(method: string): string {
+  return method.slice(method.lastIndexOf('/') + 1);
+}
+
+// --- Before the call reaches the driver --------------------------------------
+
+/** Hints for the connect errors a unix socket gives, so a 500 body says what is wrong. */
+const CONNECT_ERROR_HINTS: Record<string, string> = {
+  ENOENT: 'the CSI driver socket does not exist',
+  ECONNREFUSED: 'no process accepts connections on the CSI driver socket',
+  EACCES: 'permission denied on the CSI driver socket',
+  ENOTSOCK: 'the path is not a unix socket',
+};
+
+/** "connect ECONNREFUSED /csi/csi.sock (no process accepts connections on the CSI driver socket)" */
+export function connectFailureText(address: CsiAddress, errno: string): string {
+  const hint = CONNECT_ERROR_HINTS[errno];
+  const text = `connect ${errno} ${address.socketPath ?? address.original}`;
+  return hint ? `${text} (${hint})` : text;
+}
+
+/** Dialling the driver failed with a system error (ECONNREFUSED, ENOENT, ...). */
+export const connectFailed = (address: CsiAddress, errno: string) => new CsiCallError(STATUS_UNAVAILABLE, connectFailureText(address, errno));
+
+/** Dialling the driver failed without a connect errno (the connection closed while the HTTP/2 preface was due). */
+export const connectionSetupFailed = (address: CsiAddress, reason: string) =>
+  new CsiCallError(STATUS_UNAVAILABLE, `connection to ${address.display} failed: ${reason}`);
+
+/** The socket file is missing or not a socket: refused before gRPC, as upstream's dial would fail. */
+export const socketFileUnusable = (address: CsiAddress, errno: string) =>
+  new CsiCallError(STATUS_UNAVAILABLE, connectFailureText(address, errno), { beforeGrpc: true });
+
+/** A call after close(). */
+export const connectionClosed = () => new CsiCallError(STATUS_UNAVAILABLE, 'the connection to the CSI driver was closed', { beforeGrpc: true });
+
+/** Node refused to open a stream on a session it had not yet reported closed. */
+export const callNotStarted = (address: CsiAddress, cause: unknown) =>
+  new CsiCallError(STATUS_UNAVAILABLE, `could not start a call on the connection to ${address.display}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+
+// --- Ended by the sidecar ------------------------------------------------------
+
+/** A call cut short by shutdown. */
+export const cancelledByShutdown = (method: string) => new CsiCallError(STATUS_CANCELLED, `${shortMethodName(method)} cancelled: the sidecar is shutting down`);
+
+/** The DeadlineExceeded text of a call the driver did not answer in time; says the limit. */
+export function deadlineExceededText(method: string, limitMs: number): string {
+  return `context deadline exceeded (${shortMethodName(method)} did not answer within ${formatGoDuration(limitMs)})`;
+}
+
+export const deadlineExceeded = (method: string, limitMs: number) => new CsiCallError(STATUS_DEADLINE_EXCEEDED, deadlineExceededText(method, limitMs));
+
+// --- The driver's answer -------------------------------------------------------
+
+/** A non-OK grpc-status the driver sent, with its grpc-message. */
+export const driverStatus = (code: number, message: string) => new CsiCallError(code, message);
+
+export const malformedGrpcStatus = (raw: string) => new CsiCallError(STATUS_INTERNAL, `malformed grpc-status "${raw}"`);
+
+export const trailersWithoutStatus = () => new CsiCallError(STATUS_INTERNAL, 'the driver sent trailers without grpc-status');
+
+export const noGrpcStatus = () => new CsiCallError(STATUS_INTERNAL, 'the driver ended the call without a gRPC status');
+
+export const notGrpcContentType = (contentType: string) =>
+  new CsiCallError(STATUS_INTERNAL, `the driver answered with content-type "${contentType}", not application/grpc`);
+
+export const endedMidMessage = () => new CsiCallError(STATUS_INTERNAL, 'the driver ended the call in the middle of a response message');
+
+export const okWithoutMessage = () => new CsiCallError(STATUS_INTERNAL, 'the driver ended the call with status OK but sent no response message');
+
+/**
+ * grpc-go's words (Internal) when a unary call's answer goes on past its one
+ * message: a streaming handler registered by mistake, or DATA without end.
+ */
+export const CARDINALITY_VIOLATION_TEXT = 'cardinality violation: expected <EOF> for non server-streaming RPCs, but received another message';
+
+export const cardinalityViolation = () => new CsiCallError(STATUS_INTERNAL, CARDINALITY_VIOLATION_TEXT);
+
+export const invalidCompressedFlag = (flag: number) => new CsiCallError(STATUS_INTERNAL, `invalid gRPC frame: compressed flag ${flag} is neither 0 nor 1`);
+
+/** The sidecar sends no grpc-accept-encoding, so a compressed answer is a protocol error. */
+export const unaskedCompression = (encoding: string | undefined) =>
+  new CsiCallError(STATUS_INTERNAL, `the driver sent a compressed message (grpc-encoding "${encoding ?? 'identity'}") although none was asked for`);
+
+/** grpc-go's words for an answer over the receive limit. */
+export const messageTooLarge = (length: number, limit: number) => new CsiCallError(STATUS_RESOURCE_EXHAUSTED, `grpc: received message larger than max (${length} vs. ${limit})`);
+
+/** An answer the Identity decoder cannot parse: Internal, in grpc-go's words, with the decoder's reason. */
+export const undecodableAnswer = (cause: unknown) =>
+  new CsiCallError(STATUS_INTERNAL, `grpc: failed to unmarshal the received message: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+
+/** http-grpc-status-mapping.md: the status of a response that is not HTTP 200. */
+function grpcCodeForHttpStatus(httpStatus: number): number {
+  switch (httpStatus) {
+    case 400:
+      return STATUS_INTERNAL;
+    case 401:
+      return STATUS_UNAUTHENTICATED;
+    case 403:
+      return STATUS_PERMISSION_DENIED;
+    case 404:
+      return STATUS_UNIMPLEMENTED;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return STATUS_UNAVAILABLE;
+    default:
+      return STATUS_UNKNOWN;
+  }
+}
+
+/** A response that is not HTTP 200, in grpc-go's words; `reasonPhrase` as Node's STATUS_CODES has it. */
+export const unexpectedHttpStatus = (httpStatus: number, reasonPhrase: string | undefined) =>
+  new CsiCallError(grpcCodeForHttpStatus(httpStatus), `unexpected HTTP status code received from server: ${httpStatus} (${reasonPhrase ?? 'unknown'})`);
+
+const RST_STREAM_CODE_NAMES = [
+  'NO_ERROR',
+  'PROTOCOL_ERROR',
+  'INTERNAL_ERROR',
+  'FLOW_CONTROL_ERROR',
+  'SETTINGS_TIMEOUT',
+  'STREAM_CLOSED',
+  'FRAME_SIZE_ERROR',
+  'REFUSED_STREAM',
+  'CANCEL',
+  'COMPRESSION_ERROR',
+  'CONNECT_ERROR',
+  'ENHANCE_YOUR_CALM',
+  'INADEQUATE_SECURITY',
+  'HTTP_1_1_REQUIRED',
+];
+
+/** PROTOCOL-HTTP2.md "Errors": the status of a stream the server reset, in grpc-go's words. */
+export function resetByDriver(rstCode: number): CsiCallError {
+  const name = RST_STREAM_CODE_NAMES[rstCode] ?? `0x${rstCode.toString(16)}`;
+  const message = `stream terminated by RST_STREAM with error code: ${name}`;
+  switch (name) {
+    case 'REFUSED_STREAM':
+      return new CsiCallError(STATUS_UNAVAILABLE, message);
+    case 'CANCEL':
+      return new CsiCallError(STATUS_CANCELLED, message);
+    case 'ENHANCE_YOUR_CALM':
+      return new CsiCallError(STATUS_RESOURCE_EXHAUSTED, message);
+    case 'INADEQUATE_SECURITY':
+      return new CsiCallError(STATUS_PERMISSION_DENIED, message);
+    default:
+      return new CsiCallError(STATUS_INTERNAL, message);
+  }
+}
+
+export const goawayBeforeCall = () => new CsiCallError(STATUS_UNAVAILABLE, 'the CSI driver closed the connection (GOAWAY) before taking the call');
+
+export const connectionLostDuringCall = (reason: string | undefined) =>
+  new CsiCallError(STATUS_UNAVAILABLE, `lost the connection to the CSI driver during the call${reason ? `: ${reason}` : ''}`);
