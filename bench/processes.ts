@@ -7,9 +7,9 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { bundleSidecar, SIDECAR_NODE_OPTIONS } from '../scripts/bundle';
 import { killAndWait, watchExit } from './child-exit';
+import { DRIVER_SCRIPT } from './test-driver-path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-export const DRIVER_SCRIPT = path.join(ROOT, 'dist', 'test', 'driver', 'csi-test-driver.js');
 const OUR_NODE_OPTIONS = SIDECAR_NODE_OPTIONS.join(' ');
 const SUBJECT_ARGS = '--csi-address={address} --http-endpoint=127.0.0.1:{port}';
 

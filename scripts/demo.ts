@@ -11,9 +11,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
+import { DRIVER_SCRIPT } from '../bench/test-driver-path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const DRIVER = path.join(ROOT, 'dist', 'test', 'driver', 'csi-test-driver.js');
+
 const SIDECAR = path.join(ROOT, 'bin', 'csi-livenessprobe.js');
 
 const { values, positionals } = parseArgs({ options: { port: { type: 'string', default: '9808' } }, allowPositionals: true });
@@ -29,7 +30,7 @@ function stopAll(code: number): void {
 }
 
 // Own process groups: Ctrl-C reaches only this script, which then stops each child once with SIGTERM.
-const driver = spawn(process.execPath, [DRIVER, '--socket', socketPath, '--name', 'demo.csi.example.com'], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+const driver = spawn(process.execPath, [DRIVER_SCRIPT, '--socket', socketPath, '--name', 'demo.csi.example.com'], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
 children.push(driver);
 readline.createInterface({ input: driver.stdout! }).on('line', (line) => {
   if (!line.includes('"event":"call"')) process.stdout.write(`[driver] ${line}\n`);

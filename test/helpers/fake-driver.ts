@@ -5,10 +5,10 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
 import { ChildExit, killAndWait, watchExit } from '../../bench/child-exit';
+import { DRIVER_SCRIPT } from '../../bench/test-driver-path';
 import { goDriverBinary } from './go-driver';
 import { LineCollector } from './lines';
 
-export const DRIVER_SCRIPT = path.resolve(__dirname, '..', 'driver', 'csi-test-driver.js');
 
 /**
  * The gRPC stacks a test driver runs on: grpc-js (test/driver/csi-test-driver.ts), grpc-go (test/driver/go)
