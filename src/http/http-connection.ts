@@ -96,7 +96,7 @@ export class HttpConnection {
       this.inputLength += chunk.length;
     }
     if (this.answering) {
-      if (this.inputLength > MAX_BUFFERED_INPUT_BYTES) this.budget.shed(this.socket, 'pipelining');
+      if (this.inputLength > MAX_BUFFERED_INPUT_BYTES) this.shedForPipelining();
       else if (this.inputLength > 0) this.socket.pause(); // the next request waits in the kernel, as with Go
       return;
     }
@@ -104,6 +104,24 @@ export class HttpConnection {
     if (bodyEnded) return this.afterAnswer();
     if (this.timerPurpose === 'keep-alive') this.arm('head', HEADERS_TIMEOUT_MS);
     this.parseNext();
+  }
+
+  /**
+   * Closes a connection that sent too much ahead, and frees what it sent at
+   * once. Node reads up to 64 KiB into a new buffer per read; a client that
+   * reconnects as fast as it is shed leaves such buffers faster than V8
+   * collects them (young collections follow JS allocation, not buffer bytes):
+   * 27 MiB of them at the peak of 32 such clients (measured, Node 24).
+   * Detaching a buffer that the read owns whole frees it now.
+   */
+  private shedForPipelining(): void {
+    for (const chunk of this.input) {
+      const memory = chunk.buffer;
+      if (memory instanceof ArrayBuffer && chunk.byteOffset === 0 && memory.byteLength === chunk.length && !memory.detached) memory.transfer(0);
+    }
+    this.input = [];
+    this.inputLength = 0;
+    this.budget.shed(this.socket, 'pipelining');
   }
 
   private onPeerEnd(): void {
@@ -136,7 +154,7 @@ export class HttpConnection {
     }
     const rest = buffer.subarray(result.consumedBytes);
     if (framing.bodyBytes === 0 && rest.length > MAX_BUFFERED_INPUT_BYTES) {
-      this.budget.shed(this.socket, 'pipelining');
+      this.shedForPipelining();
       return;
     }
     this.input = rest.length > 0 ? [rest] : [];
