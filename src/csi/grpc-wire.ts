@@ -33,6 +33,9 @@ export function frameMessage(message: Buffer): Buffer {
  * chunks, which may split the message or its 5-byte header anywhere. A byte
  * past that message is a violation at once, so what a call holds is bounded
  * by one message (MAX_RECEIVE_MESSAGE_BYTES), however long the driver goes on.
+ *
+ * A chunk is valid only during push() (it may be a view into the socket's
+ * reused read buffer): what is kept past it is copied.
  */
 export class MessageDeframer {
   /** Invariant: at most one message. */
@@ -41,6 +44,8 @@ export class MessageDeframer {
   violation: CsiCallError | undefined;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Set while the last pending chunk is the caller's (pushed, not yet copied). */
+  private lastChunkBorrowed = false;
 
   /** The response's grpc-encoding header, named when a compressed message is refused. */
   responseEncoding: string | undefined;
@@ -50,16 +55,20 @@ export class MessageDeframer {
     if (this.messages.length > 0 && chunk.length > 0) return this.fail(cardinalityViolation());
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
+    this.lastChunkBorrowed = true;
     while (this.pendingBytes >= FRAME_HEADER_BYTES) {
-      if (this.pending[0].length < FRAME_HEADER_BYTES) this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
+      if (this.pending[0].length < FRAME_HEADER_BYTES) {
+        this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
+        this.lastChunkBorrowed = false;
+      }
       const header = this.pending[0];
       const compressed = header.readUInt8(0);
       const length = header.readUInt32BE(1);
       if (compressed > 1) return this.fail(invalidCompressedFlag(compressed));
       if (compressed === 1) return this.fail(unaskedCompression(this.responseEncoding));
       if (length > MAX_RECEIVE_MESSAGE_BYTES) return this.fail(messageTooLarge(length, MAX_RECEIVE_MESSAGE_BYTES));
-      // Joined only once the whole frame is here, so a message in many chunks is copied once.
-      if (this.pendingBytes < FRAME_HEADER_BYTES + length) return;
+      // Joined only once the whole frame is here, so a message in many chunks is copied once more.
+      if (this.pendingBytes < FRAME_HEADER_BYTES + length) return this.ownLastChunk();
       const buffered = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
       // Copied out, so that the chunk around it is not kept alive by the message.
       this.messages.push(Buffer.from(buffered.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length)));
@@ -68,6 +77,14 @@ export class MessageDeframer {
       if (buffered.length > FRAME_HEADER_BYTES + length) return this.fail(cardinalityViolation());
       return;
     }
+    this.ownLastChunk();
+  }
+
+  /** Copies the chunk just pushed, if it is still pending: the caller's buffer is reused after push(). */
+  private ownLastChunk(): void {
+    if (!this.lastChunkBorrowed || this.pending.length === 0) return;
+    this.pending[this.pending.length - 1] = Buffer.from(this.pending[this.pending.length - 1]);
+    this.lastChunkBorrowed = false;
   }
 
   /** Bytes of a frame begun but not finished. */

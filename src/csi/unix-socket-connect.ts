@@ -23,9 +23,12 @@ export function unreachableSocketPathReason(socketPath: string): string | undefi
   return `the socket's file name is ${nameBytes} bytes; a unix socket path longer than ${MAX_SOCKET_PATH_BYTES} bytes can only be reached when its file name has at most ${MAX_SOCKET_NAME_BYTES}`;
 }
 
-/** Connects to exactly `socketPath`, whatever its length; failures arrive as the socket's 'error' (syscall "connect"). */
-export function connectUnixSocket(socketPath: string): net.Socket {
-  if (Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH_BYTES) return net.connect(socketPath);
+/**
+ * Connects to exactly `socketPath`, whatever its length; failures arrive as
+ * the socket's 'error' (syscall "connect"). `onread` as net.connect takes it.
+ */
+export function connectUnixSocket(socketPath: string, onread?: net.OnReadOpts): net.Socket {
+  if (Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH_BYTES) return net.connect({ path: socketPath, onread });
   let directoryFd: number;
   try {
     directoryFd = fs.openSync(path.dirname(socketPath), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
@@ -40,7 +43,7 @@ export function connectUnixSocket(socketPath: string): net.Socket {
     process.nextTick(() => socket.destroy(failure));
     return socket;
   }
-  const socket = net.connect(`/proc/self/fd/${directoryFd}/${path.basename(socketPath)}`);
+  const socket = net.connect({ path: `/proc/self/fd/${directoryFd}/${path.basename(socketPath)}`, onread });
   // The descriptor is needed only until connect() has resolved the path.
   let directoryClosed = false;
   const closeDirectory = () => {

@@ -19,6 +19,7 @@ import { getPluginInfo, probe } from '../../src/csi/identity';
 import { GET_PLUGIN_INFO_METHOD, PROBE_METHOD } from '../../src/csi/identity-messages';
 import { Logger } from '../../src/log/logger';
 import { DRIVER_STACKS, FakeDriver } from '../helpers/fake-driver';
+import { RawHttp2Server, rawFrame } from '../helpers/raw-http2-server';
 import { grpcFrame, respondOk, respondTrailersOnly, respondWithChunks, ScriptedGrpcServer, ScriptedHandler } from '../helpers/scripted-grpc-server';
 import { makeTempDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
@@ -354,5 +355,60 @@ describe('where grpc-js departs from the gRPC spec or from grpc-go, and beyond i
     const { server, connection } = await scriptedServerAndConnection(t, (stream) => respondOk(stream, pluginInfoMessage('x.csi.example.com')));
     assert.equal((await getPluginInfo(connection, CALL_TIMEOUT_MS)).name, 'x.csi.example.com');
     assert.equal(server.requests[0][':path'], GET_PLUGIN_INFO_METHOD);
+  });
+});
+
+// Bounds of the hand-written HTTP/2 client (src/csi/http2/): what a driver sends past them ends the
+// connection at once with the reason, instead of being kept (issue #15).
+describe('HTTP/2 frames past the client bounds', () => {
+  const HEADERS = 0x1;
+  const CONTINUATION = 0x9;
+  const DATA = 0x0;
+  const GOAWAY = 0x7;
+
+  async function rawServerAndConnection(t: TestContext, script: (socket: net.Socket, streamId: number) => void) {
+    const socketPath = path.join(makeTempDir(t), 'csi.sock');
+    const server = await RawHttp2Server.start(t, socketPath, script);
+    return { server, connection: connect(t, socketPath) };
+  }
+
+  const goawayCodes = (server: RawHttp2Server) => server.framesReceived.filter(([type]) => type === GOAWAY).map(([, , , payload]) => payload.readUInt32BE(4));
+
+  test('endless CONTINUATION frames: the connection ends past 64 KiB of header block (ENHANCE_YOUR_CALM)', async (t) => {
+    const { server, connection } = await rawServerAndConnection(t, (socket, streamId) => {
+      socket.write(rawFrame(HEADERS, 0, streamId, Buffer.from([0x88]))); // :status 200, no END_HEADERS
+      const continuation = rawFrame(CONTINUATION, 0, streamId, Buffer.alloc(16 * 1024, 0x88));
+      const pump = () => {
+        while (!socket.destroyed && socket.write(continuation));
+      };
+      socket.on('drain', pump);
+      pump();
+    });
+    const { error, elapsedMs } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.codeName, 'Unavailable');
+    assert.equal(error.description, 'lost the connection to the CSI driver during the call: the driver broke the HTTP/2 protocol: header block larger than 65536 bytes');
+    assert.ok(elapsedMs < PROMPT_FAILURE_MS, `failed after ${elapsedMs} ms`);
+    await waitFor('a GOAWAY saying ENHANCE_YOUR_CALM', () => (goawayCodes(server).includes(0xb) ? true : undefined), 2_000);
+  });
+
+  test('a frame longer than 16 KiB: FRAME_SIZE_ERROR before any of it is kept', async (t) => {
+    const { server, connection } = await rawServerAndConnection(t, (socket, streamId) => {
+      const header = rawFrame(DATA, 0, streamId).subarray(0, 9);
+      header.writeUIntBE(1024 * 1024, 0, 3); // announces 1 MiB, sends the first bytes only
+      socket.write(Buffer.concat([header, Buffer.alloc(100)]));
+    });
+    const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.description, 'lost the connection to the CSI driver during the call: the driver broke the HTTP/2 protocol: the driver sent a 1048576-byte frame; at most 16384 were allowed');
+    await waitFor('a GOAWAY saying FRAME_SIZE_ERROR', () => (goawayCodes(server).includes(0x6) ? true : undefined), 2_000);
+  });
+
+  test('an undecodable header block: COMPRESSION_ERROR, and the call is sent once more on a new connection', async (t) => {
+    const { server, connection } = await rawServerAndConnection(t, (socket, streamId) => {
+      socket.write(rawFrame(HEADERS, 0x4, streamId, Buffer.from([0x80]))); // END_HEADERS; index 0 is invalid
+    });
+    const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.description, 'lost the connection to the CSI driver during the call: the driver broke the HTTP/2 protocol: header index 0');
+    assert.equal(server.connections, 2, 'retried once on a new connection: the first died before any answer');
+    assert.ok(goawayCodes(server).includes(0x9));
   });
 });

@@ -79,3 +79,16 @@ test('deframer: compressed flag, unknown flag, oversized length are violations',
   assert.equal(tooLarge.violation?.grpcCode, 8);
   assert.equal(tooLarge.violation?.description, `grpc: received message larger than max (${MAX_RECEIVE_MESSAGE_BYTES + 1} vs. ${MAX_RECEIVE_MESSAGE_BYTES})`);
 });
+
+test('deframer: chunks that live in one reused read buffer; what is kept past a push is copied', () => {
+  const message = Buffer.from('a message split across three reads');
+  const wire = frameMessage(message);
+  const readBuffer = Buffer.alloc(64);
+  const deframer = new MessageDeframer();
+  for (const [start, end] of [[0, 3], [3, 20], [20, wire.length]]) {
+    wire.copy(readBuffer, 0, start, end);
+    deframer.push(readBuffer.subarray(0, end - start));
+    readBuffer.fill(0xee); // the next read overwrites it
+  }
+  assert.deepEqual(deframer.messages, [message]);
+});

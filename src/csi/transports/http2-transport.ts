@@ -1,6 +1,6 @@
-// CsiTransport over Node's own node:http2: gRPC's unary calls on one HTTP/2
-// session to the driver. The default transport (README, "Design": half the
-// CPU per check of @grpc/grpc-js).
+// CsiTransport over the sidecar's own HTTP/2 client (../http2/): gRPC's
+// unary calls on one HTTP/2 connection to the driver. No node:http2: it
+// would cost 10 MiB of resident memory on Node 24 (README, "Design").
 //
 // - One session, dialled lazily and kept while it works; a new one after
 //   GOAWAY, close, error, or when the socket file is replaced.
@@ -9,30 +9,28 @@
 //   afterwards calls fail at once with that error instead of dialling again, so
 //   a flood of checks during an outage does not open a connection each.
 
-import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { CsiAddress } from '../address';
 import { callNotStarted, cancelledByShutdown, connectFailed, connectionSetupFailed, CsiCallError } from '../call-failures';
+import { Http2ClientSession } from '../http2/client-session';
 import { ConnectivityStateName, CsiTransport, RECONNECT_MIN_INTERVAL_MS, TransportEvents } from '../transport';
 import { connectUnixSocket } from '../unix-socket-connect';
-import { CallOutcome, Http2UnaryCall, SessionView } from './http2-unary-call';
+import { CallOutcome, Http2UnaryCall } from './http2-unary-call';
 
 /** How long a PING may take before the session is taken for dead. */
 const PING_TIMEOUT_MS = 1_000;
+/** The socket's one reused read buffer: a whole largest frame (16 KiB and its 9-byte header) per read. */
+const READ_BUFFER_BYTES = 16 * 1024 + 9;
 
 /** Called once per try, with the session it ran on. */
 type CallSettler = (outcome: CallOutcome, driverSession: DriverSession) => void;
 
-/** One session and what has happened to it. */
-class DriverSession implements SessionView {
-  goawayReceived = false;
-  connected = false;
+/** One session and what the transport tracks of it. */
+class DriverSession {
   /** Set while a PING checks whether the session still carries anything. */
   pingInFlight = false;
-  /** Why the session ended before connecting, for calls made meanwhile. */
-  connectError: NodeJS.ErrnoException | undefined;
 
-  constructor(readonly session: http2.ClientHttp2Session) {}
+  constructor(readonly session: Http2ClientSession) {}
 }
 
 export class Http2Transport implements CsiTransport {
@@ -43,6 +41,8 @@ export class Http2Transport implements CsiTransport {
   private lastConnectFailure: { readonly error: CsiCallError; readonly at: number } | undefined;
   /** Calls not yet settled, so that close() can cancel them. */
   private readonly callsInFlight = new Set<Http2UnaryCall>();
+  /** Every session's socket reads into this; a read is handled before the next one (client-session.ts). */
+  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
 
   constructor(
     private readonly address: CsiAddress,
@@ -92,7 +92,7 @@ export class Http2Transport implements CsiTransport {
       settle(outcome, driverSession);
     };
     try {
-      this.callsInFlight.add(new Http2UnaryCall(driverSession, this.address, method, request, { remainingMs, limitMs }, settleOnThisSession));
+      this.callsInFlight.add(new Http2UnaryCall(driverSession.session, this.address, method, request, { remainingMs, limitMs }, settleOnThisSession));
     } catch (err) {
       // currentSession() hands out no closed session, so this is one Node refuses for a reason of its own: drop it.
       this.forget(driverSession, 'IDLE');
@@ -140,51 +140,47 @@ export class Http2Transport implements CsiTransport {
       driverSession.session.destroy();
     };
     const timer = setTimeout(dead, PING_TIMEOUT_MS);
-    try {
-      driverSession.session.ping((err) => {
-        if (err) return dead();
-        clearTimeout(timer);
-        driverSession.pingInFlight = false;
-      });
-    } catch {
-      dead(); // the session no longer takes frames
-    }
+    driverSession.session.ping((err) => {
+      if (err) return dead();
+      clearTimeout(timer);
+      driverSession.pingInFlight = false;
+    });
   }
 
   private currentSession(): DriverSession {
     const current = this.current;
-    // A session can be closed or destroyed a moment before its 'close' event has run.
-    if (current && (current.session.closed || current.session.destroyed)) this.forget(current, 'IDLE');
+    // A session can be ended a moment before its socket's 'close' event has run.
+    if (current && !current.session.usable) this.forget(current, 'IDLE');
     if (this.current) return this.current;
-    const session = http2.connect('http://localhost', {
-      createConnection: () => (this.address.tcp ? net.connect(this.address.tcp.port, this.address.tcp.host) : connectUnixSocket(this.address.socketPath!)),
-      settings: { enablePush: false },
+    let driverSession: DriverSession | undefined;
+    const onread: net.OnReadOpts = {
+      buffer: this.readBuffer,
+      callback: (bytes, buffer) => {
+        driverSession?.session.receive((buffer as Buffer).subarray(0, bytes));
+        return true;
+      },
+    };
+    const socket = this.address.tcp ? net.connect({ port: this.address.tcp.port, host: this.address.tcp.host, onread }) : connectUnixSocket(this.address.socketPath!, onread);
+    const session = new Http2ClientSession(socket, {
+      connected: () => {
+        if (this.current !== driverSession) return;
+        this.lastConnectFailure = undefined;
+        this.setState('READY');
+      },
+      goaway: () => this.forget(driverSession, 'IDLE'), // the session ends once its streams have
+      closed: (connectError) => this.onSessionClosed(driverSession!, connectError),
     });
-    const driverSession = new DriverSession(session);
+    driverSession = new DriverSession(session);
     this.current = driverSession;
     this.setState('CONNECTING');
-    session.once('connect', () => {
-      driverSession.connected = true;
-      if (this.current !== driverSession) return;
-      this.lastConnectFailure = undefined;
-      this.setState('READY');
-    });
-    session.on('error', (err: NodeJS.ErrnoException) => {
-      if (!driverSession.connected) driverSession.connectError = err;
-    });
-    session.once('goaway', () => {
-      driverSession.goawayReceived = true;
-      this.forget(driverSession, 'IDLE'); // Node closes the session once its streams end
-    });
-    session.once('close', () => this.onSessionClosed(driverSession));
     return driverSession;
   }
 
-  private onSessionClosed(driverSession: DriverSession): void {
+  private onSessionClosed(driverSession: DriverSession, connectError: NodeJS.ErrnoException | undefined): void {
     if (this.current !== driverSession) return;
-    if (driverSession.connected) return this.forget(driverSession, 'IDLE');
-    const err = driverSession.connectError;
-    const error = err?.syscall === 'connect' && err.code ? connectFailed(this.address, err.code) : connectionSetupFailed(this.address, err?.message ?? 'closed while connecting');
+    if (!connectError) return this.forget(driverSession, 'IDLE');
+    const err = connectError;
+    const error = err.syscall === 'connect' && err.code ? connectFailed(this.address, err.code) : connectionSetupFailed(this.address, err.message);
     this.lastConnectFailure = { error, at: performance.now() };
     this.forget(driverSession, 'TRANSIENT_FAILURE');
   }

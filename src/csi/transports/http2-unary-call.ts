@@ -1,9 +1,7 @@
-// One unary gRPC call on an HTTP/2 session, from request headers to a settled
-// outcome. The protocol rules it follows are quoted from grpc/grpc
+// One unary gRPC call on an HTTP/2 connection, from request headers to a
+// settled outcome. The protocol rules it follows are quoted from grpc/grpc
 // doc/PROTOCOL-HTTP2.md; the helpers live in ../grpc-wire.ts.
 
-import * as http2 from 'node:http2';
-import { STATUS_CODES } from 'node:http';
 import { CsiAddress } from '../address';
 import {
   connectFailed,
@@ -23,20 +21,14 @@ import {
 } from '../call-failures';
 import { STATUS_DEADLINE_EXCEEDED, STATUS_OK } from '../grpc-status';
 import { decodeGrpcMessage, formatGrpcTimeout, frameMessage, MessageDeframer } from '../grpc-wire';
-
-const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
+import { ClientStream, HeaderMap, Http2ClientSession, StreamEnd } from '../http2/client-session';
+import { ErrorCode } from '../http2/frames';
+import { httpReasonPhrase } from '../http2/reason-phrases';
 
 /** How long a call may take: what is left of the caller's limit, and that limit (which a timeout names). */
 export interface CallTimeout {
   readonly remainingMs: number;
   readonly limitMs: number;
-}
-
-/** What the call needs to know of the session it runs on. */
-export interface SessionView {
-  readonly session: http2.ClientHttp2Session;
-  /** Set when the server sent GOAWAY: calls it did not take never reached it. */
-  readonly goawayReceived: boolean;
 }
 
 /** How one try of a call ended, and what that says about retrying it and about its session. */
@@ -61,20 +53,14 @@ export interface CallOutcome {
 type GrpcStatus = typeof STATUS_OK | CsiCallError;
 
 /** Reads grpc-status and grpc-message from trailers, or from the headers of a trailers-only response. */
-function readGrpcStatus(fields: http2.IncomingHttpHeaders): GrpcStatus | undefined {
+function readGrpcStatus(fields: HeaderMap): GrpcStatus | undefined {
   const rawCode = fields['grpc-status'];
   if (rawCode === undefined) return undefined;
-  if (!/^[0-9]+$/.test(String(rawCode))) return malformedGrpcStatus(String(rawCode));
+  if (!/^[0-9]+$/.test(rawCode)) return malformedGrpcStatus(rawCode);
   const code = Number(rawCode);
   if (code === STATUS_OK) return STATUS_OK;
   const rawMessage = fields['grpc-message'];
-  return driverStatus(code, typeof rawMessage === 'string' ? decodeGrpcMessage(rawMessage) : '');
-}
-
-/** The connect error behind a stream Node cancelled because its session never connected. */
-function connectErrnoOf(err: unknown): string | undefined {
-  const cause = (err as { cause?: NodeJS.ErrnoException } | undefined)?.cause;
-  return cause?.syscall === 'connect' && typeof cause.code === 'string' ? cause.code : undefined;
+  return driverStatus(code, rawMessage === undefined ? '' : decodeGrpcMessage(rawMessage));
 }
 
 /**
@@ -84,8 +70,11 @@ function connectErrnoOf(err: unknown): string | undefined {
  */
 const PEER_DEADLINE_SLACK_MS = 50;
 
+/** Every Identity request is empty: its frame is the same 5 bytes each time (the session copies it out). */
+const EMPTY_MESSAGE_FRAME = frameMessage(Buffer.alloc(0));
+
 export class Http2UnaryCall {
-  private readonly stream: http2.ClientHttp2Stream;
+  private readonly stream: ClientStream;
   private readonly deadlineTimer: NodeJS.Timeout;
   /** performance.now() at which this call's deadline falls. */
   private readonly deadlineAt: number;
@@ -95,11 +84,10 @@ export class Http2UnaryCall {
   private httpStatus: number | undefined;
   private grpcStatus: GrpcStatus | undefined;
   private readonly deframer = new MessageDeframer();
-  private streamError: Error | undefined;
 
-  /** Throws when the session no longer takes streams (ERR_HTTP2_GOAWAY_SESSION, ERR_HTTP2_INVALID_SESSION). */
+  /** Throws when the session no longer takes streams. */
   constructor(
-    readonly view: SessionView,
+    session: Http2ClientSession,
     private readonly address: CsiAddress,
     readonly method: string,
     request: Buffer,
@@ -108,45 +96,42 @@ export class Http2UnaryCall {
   ) {
     this.deadlineAt = performance.now() + timeout.remainingMs;
     this.limitMs = timeout.limitMs;
-    this.stream = view.session.request(
-      {
-        ':method': 'POST',
-        ':path': method,
-        'content-type': 'application/grpc',
-        te: 'trailers',
-        'grpc-timeout': formatGrpcTimeout(timeout.remainingMs),
-        'user-agent': 'csi-livenessprobe-ts',
-      },
-      { endStream: false },
-    );
+    const headers: [string, string][] = [
+      [':method', 'POST'],
+      [':scheme', 'http'],
+      [':path', method],
+      [':authority', 'localhost'],
+      ['content-type', 'application/grpc'],
+      ['te', 'trailers'],
+      ['grpc-timeout', formatGrpcTimeout(timeout.remainingMs)],
+      ['user-agent', 'csi-livenessprobe-ts'],
+    ];
+    this.stream = session.request(headers, request.length === 0 ? EMPTY_MESSAGE_FRAME : frameMessage(request), {
+      headers: (fields) => this.onHeaders(fields),
+      data: (chunk) => this.onData(chunk),
+      end: (end) => this.onEnd(end),
+    });
     this.deadlineTimer = setTimeout(() => {
       this.cancel(deadlineExceeded(method, timeout.limitMs), this.httpStatus === undefined ? 'check' : 'keep');
     }, timeout.remainingMs);
-    this.stream.on('response', (headers) => this.onResponseHeaders(headers));
-    this.stream.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.stream.on('trailers', (trailers) => {
-      this.grpcStatus = readGrpcStatus(trailers) ?? trailersWithoutStatus();
-    });
-    this.stream.on('error', (err) => {
-      this.streamError = err;
-    });
-    this.stream.on('close', () => this.onStreamClosed());
-    this.stream.end(frameMessage(request));
   }
 
   /** Ends the call now with `failure`, resetting the stream. */
   cancel(failure: CsiCallError, session: CallOutcome['session'] = 'keep'): void {
     this.settle({ result: failure, retryable: false, session });
-    if (!this.stream.closed) this.stream.close(NGHTTP2_CANCEL);
+    this.stream.cancel();
   }
 
-  private onResponseHeaders(headers: http2.IncomingHttpHeaders): void {
-    this.httpStatus = Number(headers[':status']);
-    const encoding = headers['grpc-encoding'];
-    this.deframer.responseEncoding = typeof encoding === 'string' ? encoding : undefined;
+  private onHeaders(fields: HeaderMap): void {
+    if (this.httpStatus !== undefined) {
+      this.grpcStatus = readGrpcStatus(fields) ?? trailersWithoutStatus();
+      return;
+    }
+    this.httpStatus = Number(fields[':status']);
+    this.deframer.responseEncoding = fields['grpc-encoding'];
     // Trailers-Only: "Trailers-Only is permitted for calls that produce an immediate error".
-    this.grpcStatus = readGrpcStatus(headers);
-    const contentType = String(headers['content-type'] ?? '');
+    this.grpcStatus = readGrpcStatus(fields);
+    const contentType = fields['content-type'] ?? '';
     if (this.httpStatus === 200 && this.grpcStatus === undefined && !/^application\/grpc(\+|;|$)/.test(contentType)) {
       this.cancel(notGrpcContentType(contentType));
     }
@@ -158,19 +143,20 @@ export class Http2UnaryCall {
     if (violation) this.cancel(violation);
   }
 
-  private onStreamClosed(): void {
-    const session = this.view.session;
-    const rstCode = this.stream.rstCode;
-    // Our own resets (cancel) use NGHTTP2_CANCEL, so these codes came from the peer.
-    const refusedByPeer = rstCode === NGHTTP2_REFUSED_STREAM || rstCode === NGHTTP2_ENHANCE_YOUR_CALM;
-    const retryable =
-      this.httpStatus === undefined &&
-      connectErrnoOf(this.streamError) === undefined && // never connected: a retry would only dial again
-      (this.view.goawayReceived || rstCode === NGHTTP2_REFUSED_STREAM || session.destroyed || session.closed);
-    this.settle({ result: this.resultAtClose(), retryable, session: refusedByPeer ? 'drop' : 'keep' });
+  private onEnd(end: StreamEnd): void {
+    if (end.kind === 'cancelled') return; // cancel() settled it
+    // REFUSED_STREAM: "the stream was not processed", as is one GOAWAY excluded.
+    const refusedUnread = end.kind === 'refused-by-goaway' || (end.kind === 'reset' && end.errorCode === ErrorCode.REFUSED_STREAM);
+    const diedUnanswered = end.kind === 'connection-lost' && end.connectErrno === undefined; // never connected: a retry would only dial again
+    const calmDown = end.kind === 'reset' && (end.errorCode === ErrorCode.REFUSED_STREAM || end.errorCode === ErrorCode.ENHANCE_YOUR_CALM);
+    this.settle({
+      result: this.resultAtEnd(end),
+      retryable: this.httpStatus === undefined && (refusedUnread || diedUnanswered),
+      session: calmDown ? 'drop' : 'keep',
+    });
   }
 
-  private resultAtClose(): Buffer | CsiCallError {
+  private resultAtEnd(end: StreamEnd): Buffer | CsiCallError {
     const status = this.grpcStatus;
     if (status instanceof CsiCallError) {
       if (status.grpcCode === STATUS_DEADLINE_EXCEEDED && performance.now() >= this.deadlineAt - PEER_DEADLINE_SLACK_MS) {
@@ -178,21 +164,21 @@ export class Http2UnaryCall {
       }
       return status;
     }
-    if (status === STATUS_OK) {
+    if (status === STATUS_OK && end.kind === 'ended') {
       if (this.deframer.incompleteBytes > 0) return endedMidMessage();
       return this.deframer.messages[0] ?? okWithoutMessage();
     }
-    if (this.httpStatus !== undefined && this.httpStatus !== 200) return unexpectedHttpStatus(this.httpStatus, STATUS_CODES[this.httpStatus]);
-    const connectErrno = connectErrnoOf(this.streamError);
-    if (connectErrno) return connectFailed(this.address, connectErrno);
-    const session = this.view.session;
-    if (this.httpStatus === undefined && this.view.goawayReceived) return goawayBeforeCall();
-    if (session.destroyed || session.closed) {
-      return connectionLostDuringCall(this.streamError?.cause instanceof Error ? this.streamError.cause.message : undefined);
+    if (this.httpStatus !== undefined && this.httpStatus !== 200) return unexpectedHttpStatus(this.httpStatus, httpReasonPhrase(this.httpStatus));
+    switch (end.kind) {
+      case 'connection-lost':
+        return end.connectErrno ? connectFailed(this.address, end.connectErrno) : connectionLostDuringCall(end.reason);
+      case 'refused-by-goaway':
+        return goawayBeforeCall();
+      case 'reset':
+        return resetByDriver(end.errorCode);
+      default:
+        return noGrpcStatus();
     }
-    const rstCode = this.stream.rstCode ?? NGHTTP2_NO_ERROR;
-    if (rstCode !== NGHTTP2_NO_ERROR) return resetByDriver(rstCode);
-    return noGrpcStatus();
   }
 
   private settle(outcome: CallOutcome): void {

@@ -1,0 +1,157 @@
+// HTTP/2 framing (RFC 9113 section 4 and 6) for the client side of one
+// connection: the frame types, flags, settings and error codes the sidecar
+// uses, frame encoding, and a reader that cuts a byte stream into frames.
+// Part of the hand-written client (client-session.ts says why).
+
+export const CONNECTION_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+export const FRAME_HEADER_BYTES = 9;
+
+export const FrameType = {
+  DATA: 0x0,
+  HEADERS: 0x1,
+  PRIORITY: 0x2,
+  RST_STREAM: 0x3,
+  SETTINGS: 0x4,
+  PUSH_PROMISE: 0x5,
+  PING: 0x6,
+  GOAWAY: 0x7,
+  WINDOW_UPDATE: 0x8,
+  CONTINUATION: 0x9,
+} as const;
+
+export const Flag = {
+  END_STREAM: 0x1,
+  ACK: 0x1,
+  END_HEADERS: 0x4,
+  PADDED: 0x8,
+  PRIORITY: 0x20,
+} as const;
+
+export const Setting = {
+  HEADER_TABLE_SIZE: 0x1,
+  ENABLE_PUSH: 0x2,
+  MAX_CONCURRENT_STREAMS: 0x3,
+  INITIAL_WINDOW_SIZE: 0x4,
+  MAX_FRAME_SIZE: 0x5,
+  MAX_HEADER_LIST_SIZE: 0x6,
+} as const;
+
+export const ErrorCode = {
+  NO_ERROR: 0x0,
+  PROTOCOL_ERROR: 0x1,
+  INTERNAL_ERROR: 0x2,
+  FLOW_CONTROL_ERROR: 0x3,
+  STREAM_CLOSED: 0x5,
+  FRAME_SIZE_ERROR: 0x6,
+  REFUSED_STREAM: 0x7,
+  CANCEL: 0x8,
+  COMPRESSION_ERROR: 0x9,
+  ENHANCE_YOUR_CALM: 0xb,
+} as const;
+
+/** "The initial value for SETTINGS_MAX_FRAME_SIZE is 2^14 (16,384) octets": the most we accept. */
+export const DEFAULT_MAX_FRAME_BYTES = 16_384;
+/** The flow-control window every stream and the connection start with. */
+export const DEFAULT_WINDOW_BYTES = 65_535;
+
+export interface Frame {
+  readonly type: number;
+  readonly flags: number;
+  readonly streamId: number;
+  readonly payload: Buffer;
+}
+
+/** Writes a frame header at `offset` of `target`. */
+export function writeFrameHeader(target: Buffer, offset: number, payloadBytes: number, type: number, flags: number, streamId: number): void {
+  target.writeUIntBE(payloadBytes, offset, 3);
+  target.writeUInt8(type, offset + 3);
+  target.writeUInt8(flags, offset + 4);
+  target.writeUInt32BE(streamId & 0x7fffffff, offset + 5);
+}
+
+export function encodeFrame(type: number, flags: number, streamId: number, payload: Buffer = Buffer.alloc(0)): Buffer {
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
+  writeFrameHeader(frame, 0, payload.length, type, flags, streamId);
+  payload.copy(frame, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+export function encodeSettings(settings: readonly (readonly [number, number])[]): Buffer {
+  const payload = Buffer.allocUnsafe(6 * settings.length);
+  settings.forEach(([id, value], index) => {
+    payload.writeUInt16BE(id, 6 * index);
+    payload.writeUInt32BE(value, 6 * index + 2);
+  });
+  return encodeFrame(FrameType.SETTINGS, 0, 0, payload);
+}
+
+export function encodeWindowUpdate(streamId: number, increment: number): Buffer {
+  const payload = Buffer.allocUnsafe(4);
+  payload.writeUInt32BE(increment, 0);
+  return encodeFrame(FrameType.WINDOW_UPDATE, 0, streamId, payload);
+}
+
+export function encodeRstStream(streamId: number, errorCode: number): Buffer {
+  const payload = Buffer.allocUnsafe(4);
+  payload.writeUInt32BE(errorCode, 0);
+  return encodeFrame(FrameType.RST_STREAM, 0, streamId, payload);
+}
+
+export function encodeGoaway(lastStreamId: number, errorCode: number): Buffer {
+  const payload = Buffer.allocUnsafe(8);
+  payload.writeUInt32BE(lastStreamId, 0);
+  payload.writeUInt32BE(errorCode, 4);
+  return encodeFrame(FrameType.GOAWAY, 0, 0, payload);
+}
+
+/** A frame that breaks the protocol for the whole connection (RFC 9113 section 5.4.1). */
+export class ConnectionError extends Error {
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Cuts the connection's bytes into frames. Holds at most one frame's bytes
+ * (DEFAULT_MAX_FRAME_BYTES plus its header): a longer frame is a
+ * FRAME_SIZE_ERROR before any of its payload is kept.
+ *
+ * The chunks pushed live in the socket's one reused read buffer, so what is
+ * kept past a push is copied, and a frame's payload may be a view into that
+ * buffer: valid until push() returns, copied by whoever keeps it.
+ */
+export class FrameReader {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  /** Adds bytes; returns the frames they complete. Throws ConnectionError. */
+  push(chunk: Buffer): Frame[] {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    const frames: Frame[] = [];
+    while (this.pendingBytes >= FRAME_HEADER_BYTES) {
+      if (this.pending[0].length < FRAME_HEADER_BYTES) this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
+      const head = this.pending[0];
+      const length = head.readUIntBE(0, 3);
+      if (length > DEFAULT_MAX_FRAME_BYTES) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `the driver sent a ${length}-byte frame; at most ${DEFAULT_MAX_FRAME_BYTES} were allowed`);
+      const total = FRAME_HEADER_BYTES + length;
+      if (this.pendingBytes < total) break;
+      const joined = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+      frames.push({
+        type: joined.readUInt8(3),
+        flags: joined.readUInt8(4),
+        streamId: joined.readUInt32BE(5) & 0x7fffffff,
+        payload: joined.subarray(FRAME_HEADER_BYTES, total),
+      });
+      const rest = joined.subarray(total);
+      this.pending = rest.length > 0 ? [rest] : [];
+      this.pendingBytes = rest.length;
+    }
+    // Bytes of a frame not yet complete outlive this push: own them.
+    if (this.pendingBytes > 0) this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
+    return frames;
+  }
+}

@@ -1,0 +1,29 @@
+// The HTTP/2 frame reader of the hand-written client: frames split anywhere
+// across reads of one reused buffer, and the frame size bound.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { encodeFrame, FrameReader } from '../../src/csi/http2/frames';
+
+test('frames split anywhere across reads of one reused buffer arrive whole and unchanged', () => {
+  const sent = [encodeFrame(0x4, 0, 0), encodeFrame(0x1, 0x4, 1, Buffer.from([0x88])), encodeFrame(0x0, 0x1, 1, Buffer.alloc(3000, 7))];
+  const wire = Buffer.concat(sent);
+  const readBuffer = Buffer.alloc(wire.length);
+  for (const step of [1, 5, 9, 10, 1000, wire.length]) {
+    const reader = new FrameReader();
+    const received: Buffer[] = [];
+    for (let start = 0; start < wire.length; start += step) {
+      const end = Math.min(wire.length, start + step);
+      wire.copy(readBuffer, 0, start, end);
+      // A payload is valid during push(): copy it there, as a consumer that keeps it must.
+      for (const frame of reader.push(readBuffer.subarray(0, end - start))) received.push(encodeFrame(frame.type, frame.flags, frame.streamId, Buffer.from(frame.payload)));
+      readBuffer.fill(0xee);
+    }
+    assert.deepEqual(received, sent, `reads of ${step} bytes`);
+  }
+});
+
+test('a frame announcing more than 16 KiB is a FRAME_SIZE_ERROR before its payload is read', () => {
+  const header = encodeFrame(0x0, 0, 1).subarray(0, 9);
+  header.writeUIntBE(16_385, 0, 3);
+  assert.throws(() => new FrameReader().push(header), { errorCode: 0x6, message: 'the driver sent a 16385-byte frame; at most 16384 were allowed' });
+});
