@@ -7,7 +7,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { bundleSidecar, SIDECAR_NODE_OPTIONS } from '../scripts/bundle';
 import { killAndWait, watchExit } from './child-exit';
-import { DRIVER_SCRIPT } from './test-driver-path';
+import { DRIVER_SCRIPT } from '../scripts/test-driver-path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const OUR_NODE_OPTIONS = SIDECAR_NODE_OPTIONS.join(' ');

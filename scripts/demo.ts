@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
-import { DRIVER_SCRIPT } from '../bench/test-driver-path';
+import { DRIVER_SCRIPT } from './test-driver-path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

@@ -5,7 +5,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
 import { ChildExit, killAndWait, watchExit } from '../../bench/child-exit';
-import { DRIVER_SCRIPT } from '../../bench/test-driver-path';
+import { DRIVER_SCRIPT } from '../../scripts/test-driver-path';
 import { goDriverBinary } from './go-driver';
 import { LineCollector } from './lines';
 
