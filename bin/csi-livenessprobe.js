@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size --disable-sigusr1
+#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size --no-maglev --disable-sigusr1
 // Entry point installed as `csi-livenessprobe`; the TypeScript build lives in dist/.
 // The V8 options above keep the young generation small and favour size over
 // speed: measured with `npm run bench` and `npm run soak` (see README,
