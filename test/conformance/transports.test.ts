@@ -103,6 +103,19 @@ for (const stack of DRIVER_STACKS) {
       assert.ok(elapsedMs >= 290 && elapsedMs < 300 + PROMPT_FAILURE_MS, `took ${elapsedMs} ms`);
     });
 
+    test('deadline passed while the event loop was busy: DeadlineExceeded, not what the driver says at its own deadline', async (t) => {
+      const { connection } = await setUp(t, ['--hang-probe']);
+      // A timer due before the call's deadline blocks the event loop past it: the driver's answer at its own
+      // deadline (grpc-go: Unknown "context deadline exceeded") is read before the call's timer can run.
+      const busy = setTimeout(() => {
+        const until = performance.now() + 400;
+        while (performance.now() < until);
+      }, 200);
+      t.after(() => clearTimeout(busy));
+      const { error } = await expectCallError(probe(connection, 300));
+      assert.equal(error.message, `rpc error: code = DeadlineExceeded desc = ${deadlineExceededText(PROBE_METHOD, 300)}`);
+    });
+
     test('driver killed mid-call: Unavailable at once, not at the deadline', async (t) => {
       const { driver, connection } = await setUp(t, ['--hang-probe']);
       const pending = expectCallError(probe(connection, CALL_TIMEOUT_MS));

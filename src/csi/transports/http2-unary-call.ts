@@ -159,7 +159,11 @@ export class Http2UnaryCall {
   private resultAtEnd(end: StreamEnd): Buffer | CsiCallError {
     const status = this.grpcStatus;
     if (status instanceof CsiCallError) {
-      if (status.grpcCode === STATUS_DEADLINE_EXCEEDED && performance.now() >= this.deadlineAt - PEER_DEADLINE_SLACK_MS) {
+      const now = performance.now();
+      // Past our deadline, a failure is the deadline, whatever the driver's stack says at its own (grpc-go
+      // answers Unknown "context deadline exceeded" when a handler returns ctx.Err()): our timer can run
+      // late when the event loop is busy, and the driver's answer must not be read first.
+      if (now >= this.deadlineAt || (status.grpcCode === STATUS_DEADLINE_EXCEEDED && now >= this.deadlineAt - PEER_DEADLINE_SLACK_MS)) {
         return deadlineExceeded(this.method, this.limitMs);
       }
       return status;
