@@ -9,7 +9,7 @@ runSoak(Number(values.checks), { warmupChecks: Number(values.warmup), log: (line
   .then((report) => {
     process.stdout.write(
       `\n${report.checks} checks, ${report.disruptions} driver restarts/socket replacements, statuses ${JSON.stringify(report.statusCounts)}\n` +
-        `RSS growth from the 10% mark to the end: ${(report.rssGrowthKiB / 1024).toFixed(2)} MiB; fd growth: ${report.fdGrowth}\n` +
+        `RSS growth from the 10% mark to the end (least-squares trend of the samples): ${(report.rssGrowthKiB / 1024).toFixed(2)} MiB; fd growth: ${report.fdGrowth}\n` +
         (report.passed ? 'PASS\n' : `FAIL: ${report.problems.join('; ')}\n`),
     );
     process.exitCode = report.passed ? 0 : 1;
