@@ -83,10 +83,6 @@ export class ClientStream {
   /** Request bytes not yet sent for lack of window, and what the driver lets us send. */
   pendingBody: Buffer;
   sendWindow: number;
-  /** Set once END_STREAM was received. */
-  remoteEnded = false;
-  /** Set once a HEADERS block arrived; later blocks are trailers. */
-  headersReceived = false;
   private ended = false;
 
   constructor(
@@ -338,7 +334,6 @@ export class Http2ClientSession {
     if (!stream) return;
     const map: Record<string, string> = Object.create(null);
     for (const [name, value] of fields) map[name] = value;
-    stream.headersReceived = true;
     stream.deliverHeaders(map);
     if (block.endStream) stream.finish({ kind: 'ended' });
   }
