@@ -415,6 +415,24 @@ describe('HTTP/2 frames past the client bounds', () => {
     await waitFor('a GOAWAY saying FRAME_SIZE_ERROR', () => (goawayCodes(server).includes(0x6) ? true : undefined), 2_000);
   });
 
+  test('a PING flood from a driver that reads nothing: the connection ends once 64 KiB of answers wait', async (t) => {
+    const PING = 0x6;
+    const { server, connection } = await rawServerAndConnection(t, (socket) => {
+      socket.pause(); // reads nothing more: the acknowledgements pile up on the sidecar's side
+      const pings = Buffer.concat(Array.from({ length: 1_000 }, () => rawFrame(PING, 0, 0, Buffer.alloc(8))));
+      const pump = () => {
+        while (!socket.destroyed && socket.write(pings));
+      };
+      socket.on('drain', pump);
+      pump();
+    });
+    const { error, elapsedMs } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.codeName, 'Unavailable');
+    assert.match(error.description, /^lost the connection to the CSI driver during the call: the driver broke the HTTP\/2 protocol: the driver does not read what the sidecar sends \(\d+ bytes waiting; at most 65536\)$/);
+    assert.ok(elapsedMs < PROMPT_FAILURE_MS * 5, `failed after ${elapsedMs} ms`);
+    assert.ok(server.connections >= 1);
+  });
+
   test('an undecodable header block: COMPRESSION_ERROR, and the call is sent once more on a new connection', async (t) => {
     const { server, connection } = await rawServerAndConnection(t, (socket, streamId) => {
       socket.write(rawFrame(HEADERS, 0x4, streamId, Buffer.from([0x80]))); // END_HEADERS; index 0 is invalid

@@ -11,10 +11,12 @@
 //
 // Bounded: a frame is at most 16 KiB (FRAME_SIZE_ERROR past it), a header
 // block at most MAX_HEADER_BLOCK_BYTES, the header table at most its default
-// 4 KiB; DATA is handed on as it arrives, never kept here.
+// 4 KiB; DATA is handed on as it arrives, never kept here; what we write and
+// the driver has not read (PING and SETTINGS acknowledgements to a peer that
+// sends them and never reads) at most MAX_UNSENT_BYTES.
 //
-// The socket reads into one reused buffer (net's `onread`; see
-// SocketReadBuffer) instead of a new one per read: under a flood of checks,
+// The socket reads into one reused buffer (net's `onread`, set up in
+// ../transports/http2-transport.ts) instead of a new one per read: under a flood of checks,
 // per-read buffers held 11 MiB of ArrayBuffers until collected (measured,
 // 20,000 Probes on Node 24), node:http2 none.
 
@@ -49,6 +51,12 @@ const HEADER_TABLE_BYTES = 4_096;
 const WINDOW_UPDATE_THRESHOLD_BYTES = 32 * 1024;
 const MAX_WINDOW_BYTES = 2 ** 31 - 1;
 const PING_PAYLOAD_BYTES = 8;
+/**
+ * Bytes written and not yet taken by the driver. A call writes about 250; only
+ * a peer that sends frames demanding an answer (PING, SETTINGS) and reads none
+ * of them gets near this, and would otherwise grow our buffer without end.
+ */
+const MAX_UNSENT_BYTES = 64 * 1024;
 
 export type HeaderMap = Readonly<Record<string, string>>;
 
@@ -227,6 +235,10 @@ export class Http2ClientSession {
       for (const frame of this.reader.push(chunk)) {
         if (this.destroyed) return;
         this.handleFrame(frame);
+      }
+      const unsent = this.socket.writableLength;
+      if (unsent > MAX_UNSENT_BYTES) {
+        throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `the driver does not read what the sidecar sends (${unsent} bytes waiting; at most ${MAX_UNSENT_BYTES})`);
       }
     } catch (err) {
       // Runs in a socket event: a throw would end the process. Whatever broke, the connection ends with the reason.
