@@ -3,11 +3,13 @@
 // flat. Fails if RSS grows by more than 2 MiB from the 10% mark to the end,
 // or if the number of open file descriptors grows.
 //
-// RSS growth is the least-squares trend of the ten samples (10% to 100%),
-// not the last sample minus the first: a sample lands anywhere between two
-// garbage collections, which moves RSS by up to 2 MiB either way under load
-// (measured on Node 24: 67.7 to 70.4 MiB and back over 58,000 checks, flat
-// over 600,000), so two samples can differ by that much without any growth.
+// RSS growth is the least-squares trend of RSS read every 100 ms against the
+// checks done, from the 10% mark to the end, not the last reading minus the
+// first: a reading lands anywhere between two garbage collections, which
+// moves RSS by up to 2 MiB either way under load (measured on Node 24: 67.7 to
+// 70.4 MiB and back over 58,000 checks, flat over 600,000). The ten decile
+// samples alone were too few: under CPU contention their trend reached 2.15 to
+// 2.39 MiB on a flat plateau, where the readings' trend gave 1.52 to 1.81.
 // A leak moves the trend as much as it moves the endpoints.
 
 import * as fs from 'node:fs';
@@ -22,6 +24,8 @@ const DRIVING_CONNECTIONS = 2;
 const SAMPLE_READINGS = 10;
 const SAMPLE_SPAN_MS = 2_000;
 const RECOVERY_SETTLE_MS = 500;
+/** How often RSS is read for the growth trend, from the 10% mark to the end. */
+const TREND_READING_INTERVAL_MS = 100;
 
 export interface SoakSample {
   readonly checksDone: number;
@@ -35,6 +39,8 @@ export interface SoakReport {
   readonly statusCounts: Record<string, number>;
   readonly disruptions: number;
   readonly samples: readonly SoakSample[];
+  /** RSS read every TREND_READING_INTERVAL_MS against checks done, from the 10% mark to the end. */
+  readonly trendReadings: readonly TrendPoint[];
   readonly rssGrowthKiB: number;
   readonly fdGrowth: number;
   readonly passed: boolean;
@@ -75,6 +81,8 @@ export async function runSoak(checks: number, { warmupChecks = 0, log = () => un
   const agent = new http.Agent({ keepAlive: true, maxSockets: DRIVING_CONNECTIONS });
   const statusCounts: Record<string, number> = {};
   const samples: SoakSample[] = [];
+  const trendReadings: TrendPoint[] = [];
+  let trendTimer: NodeJS.Timeout | undefined;
   let done = 0;
   let disruptions = 0;
   let finished = false;
@@ -135,11 +143,15 @@ export async function runSoak(checks: number, { warmupChecks = 0, log = () => un
       for (let decile = 1; decile <= 10; decile++) {
         await untilDone(Math.floor((checks * decile) / 10));
         await sample();
+        if (decile === 1) {
+          trendTimer = setInterval(() => trendReadings.push({ x: done, y: readProcStats(sidecar.pid).rssKiB }), TREND_READING_INTERVAL_MS);
+        }
         if (decile < 10) {
           await disrupt();
           await untilRecovered();
         }
       }
+      clearInterval(trendTimer);
       finished = true;
     };
     const drive = async () => {
@@ -152,6 +164,7 @@ export async function runSoak(checks: number, { warmupChecks = 0, log = () => un
     await Promise.all([monitor(), ...Array.from({ length: DRIVING_CONNECTIONS }, drive)]);
   } finally {
     finished = true;
+    clearInterval(trendTimer);
     agent.destroy();
     await sidecar.stop();
     await driver.stop();
@@ -160,26 +173,31 @@ export async function runSoak(checks: number, { warmupChecks = 0, log = () => un
 
   const atTenPercent = samples[0];
   const atEnd = samples[samples.length - 1];
-  const rssGrowthKiB = trendGrowth(samples.map((sample) => sample.rssKiB));
+  const rssGrowthKiB = trendGrowth(trendReadings);
   const fdGrowth = atEnd.openFds - atTenPercent.openFds;
   const problems: string[] = [];
   if (rssGrowthKiB > RSS_GROWTH_LIMIT_KIB) problems.push(`RSS grew by ${(rssGrowthKiB / 1024).toFixed(2)} MiB (limit ${RSS_GROWTH_LIMIT_KIB / 1024} MiB)`);
   if (fdGrowth > 0) problems.push(`open file descriptors grew from ${atTenPercent.openFds} to ${atEnd.openFds}`);
   if (!statusCounts['200']) problems.push('no check succeeded');
-  return { checks: done, statusCounts, disruptions, samples, rssGrowthKiB, fdGrowth, passed: problems.length === 0, problems };
+  return { checks: done, statusCounts, disruptions, samples, trendReadings, rssGrowthKiB, fdGrowth, passed: problems.length === 0, problems };
 }
 
-/** Growth from the first to the last of evenly spaced samples along their least-squares line. */
-export function trendGrowth(values: readonly number[]): number {
-  const n = values.length;
+export interface TrendPoint {
+  readonly x: number;
+  readonly y: number;
+}
+
+/** Growth of y from the first to the last x along the least-squares line of the points. */
+export function trendGrowth(points: readonly TrendPoint[]): number {
+  const n = points.length;
   if (n < 2) return 0;
-  const meanX = (n - 1) / 2;
-  const meanY = values.reduce((sum, value) => sum + value, 0) / n;
+  const meanX = points.reduce((sum, p) => sum + p.x, 0) / n;
+  const meanY = points.reduce((sum, p) => sum + p.y, 0) / n;
   let covariance = 0;
   let variance = 0;
-  values.forEach((value, x) => {
-    covariance += (x - meanX) * (value - meanY);
-    variance += (x - meanX) ** 2;
-  });
-  return (covariance / variance) * (n - 1);
+  for (const p of points) {
+    covariance += (p.x - meanX) * (p.y - meanY);
+    variance += (p.x - meanX) ** 2;
+  }
+  return variance === 0 ? 0 : (covariance / variance) * (points[n - 1].x - points[0].x);
 }
