@@ -97,9 +97,10 @@ test('-v=5 into a stderr read at 2 KB/s under load: lines dropped and counted, n
   // pipe, the reader's buffer and the sidecar's 64 KiB are full depends on how fast this machine checks
   // (under CPU contention, 5 s were not enough): load, with kubelet probes every 200 ms, until more than
   // 100 lines were dropped.
+  let loading = true;
+  t.after(() => (loading = false)); // a failed assertion below must not leave the load spinning on refused connections
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   t.after(() => agent.destroy());
-  let loading = true;
   const load = Array.from({ length: 16 }, async () => {
     while (loading) await getStatus(url, agent);
   });
