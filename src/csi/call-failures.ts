@@ -100,7 +100,7 @@ export const socketFileUnusable = (address: CsiAddress, errno: string) =>
 /** A call after close(). */
 export const connectionClosed = () => new CsiCallError(STATUS_UNAVAILABLE, 'the connection to the CSI driver was closed', { beforeGrpc: true });
 
-/** Node refused to open a stream on a session it had not yet reported closed. */
+/** The HTTP/2 session refused to open a stream (its stream identifiers are used up). */
 export const callNotStarted = (address: CsiAddress, cause: unknown) =>
   new CsiCallError(STATUS_UNAVAILABLE, `could not start a call on the connection to ${address.display}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
 

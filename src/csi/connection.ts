@@ -1,6 +1,6 @@
 // The sidecar's one connection to the CSI driver, shared by every check.
 //
-// Around whichever transport carries the calls (see transport.ts):
+// Around the transport that carries the calls (see transport.ts):
 // - Before each call on a unix socket the socket file is checked (see
 //   socket-file.ts): missing -> the call fails at once with ENOENT and the
 //   connection is dropped; replaced -> a new connection to the new file.

@@ -385,17 +385,21 @@ describe('HTTP/2 frames past the client bounds', () => {
     return { server, connection: connect(t, socketPath) };
   }
 
+  /** Writes `bytes` again and again, as fast as the socket takes them, until it is destroyed. */
+  function flood(socket: net.Socket, bytes: Buffer): void {
+    const pump = () => {
+      while (!socket.destroyed && socket.write(bytes));
+    };
+    socket.on('drain', pump);
+    pump();
+  }
+
   const goawayCodes = (server: RawHttp2Server) => server.framesReceived.filter(([type]) => type === GOAWAY).map(([, , , payload]) => payload.readUInt32BE(4));
 
   test('endless CONTINUATION frames: the connection ends past 64 KiB of header block (ENHANCE_YOUR_CALM)', async (t) => {
     const { server, connection } = await rawServerAndConnection(t, (socket, streamId) => {
       socket.write(rawFrame(HEADERS, 0, streamId, Buffer.from([0x88]))); // :status 200, no END_HEADERS
-      const continuation = rawFrame(CONTINUATION, 0, streamId, Buffer.alloc(16 * 1024, 0x88));
-      const pump = () => {
-        while (!socket.destroyed && socket.write(continuation));
-      };
-      socket.on('drain', pump);
-      pump();
+      flood(socket, rawFrame(CONTINUATION, 0, streamId, Buffer.alloc(16 * 1024, 0x88)));
     });
     const { error, elapsedMs } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
     assert.equal(error.codeName, 'Unavailable');
@@ -419,12 +423,7 @@ describe('HTTP/2 frames past the client bounds', () => {
     const PING = 0x6;
     const { server, connection } = await rawServerAndConnection(t, (socket) => {
       socket.pause(); // reads nothing more: the acknowledgements pile up on the sidecar's side
-      const pings = Buffer.concat(Array.from({ length: 1_000 }, () => rawFrame(PING, 0, 0, Buffer.alloc(8))));
-      const pump = () => {
-        while (!socket.destroyed && socket.write(pings));
-      };
-      socket.on('drain', pump);
-      pump();
+      flood(socket, Buffer.concat(Array.from({ length: 1_000 }, () => rawFrame(PING, 0, 0, Buffer.alloc(8)))));
     });
     const { error, elapsedMs } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
     assert.equal(error.codeName, 'Unavailable');

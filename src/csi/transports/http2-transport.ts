@@ -94,7 +94,7 @@ export class Http2Transport implements CsiTransport {
     try {
       this.callsInFlight.add(new Http2UnaryCall(driverSession.session, this.address, method, request, { remainingMs, limitMs }, settleOnThisSession));
     } catch (err) {
-      // currentSession() hands out no closed session, so this is one Node refuses for a reason of its own: drop it.
+      // currentSession() hands out only usable sessions, so this one has used up its stream identifiers: drop it.
       this.forget(driverSession, 'IDLE');
       driverSession.session.destroy();
       settle({ result: callNotStarted(this.address, err), retryable: false, session: 'keep' }, driverSession);
