@@ -21,37 +21,17 @@ const timeseries = (title: string, unit: string, description: string, ...targets
   return panel;
 };
 
+/** A multi-select variable over the label values `valuesQuery` returns; "All" matches everything. */
+const multiSelect = (name: string, label: string, valuesQuery: string) =>
+  new QueryVariableBuilder(name).label(label).datasource(DATASOURCE).query(valuesQuery).multi(true).includeAll(true).allValue('.*');
+
 /** A driver's pods: namespace and pod names of the operations series with that driver_name, on those nodes. */
 const variables = [
   new DatasourceVariableBuilder('datasource').label('Data source').type('prometheus'),
-  new QueryVariableBuilder('driver')
-    .label('Driver')
-    .datasource(DATASOURCE)
-    .query('label_values(csi_sidecar_operations_seconds_count, driver_name)')
-    .multi(true)
-    .includeAll(true)
-    .allValue('.*'),
-  new QueryVariableBuilder('node')
-    .label('Node')
-    .datasource(DATASOURCE)
-    .query('label_values(csi_sidecar_operations_seconds_count{driver_name=~"$driver"}, node)')
-    .multi(true)
-    .includeAll(true)
-    .allValue('.*'),
-  new QueryVariableBuilder('namespace')
-    .label('Namespace')
-    .datasource(DATASOURCE)
-    .query('label_values(csi_sidecar_operations_seconds_count{driver_name=~"$driver", node=~"$node"}, namespace)')
-    .multi(true)
-    .includeAll(true)
-    .allValue('.*'),
-  new QueryVariableBuilder('pod')
-    .label('Pod')
-    .datasource(DATASOURCE)
-    .query('label_values(csi_sidecar_operations_seconds_count{driver_name=~"$driver", node=~"$node", namespace=~"$namespace"}, pod)')
-    .multi(true)
-    .includeAll(true)
-    .allValue('.*'),
+  multiSelect('driver', 'Driver', 'label_values(csi_sidecar_operations_seconds_count, driver_name)'),
+  multiSelect('node', 'Node', 'label_values(csi_sidecar_operations_seconds_count{driver_name=~"$driver"}, node)'),
+  multiSelect('namespace', 'Namespace', 'label_values(csi_sidecar_operations_seconds_count{driver_name=~"$driver", node=~"$node"}, namespace)'),
+  multiSelect('pod', 'Pod', 'label_values(csi_sidecar_operations_seconds_count{driver_name=~"$driver", node=~"$node", namespace=~"$namespace"}, pod)'),
 ];
 
 export function buildDashboard() {
