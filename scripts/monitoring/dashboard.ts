@@ -7,6 +7,7 @@ import { DashboardBuilder, DatasourceVariableBuilder, QueryVariableBuilder, RowB
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StatPanelBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TimeseriesPanelBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
+import { JOB_MATCHER } from './alert-rules';
 
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
 /** Every query's selector: the chosen drivers' and nodes' pods. The node label comes from the PodMonitor. */
@@ -127,7 +128,7 @@ export function buildDashboard() {
         'Sidecar CPU',
         'percentunit',
         'CPU time of the sidecar process per second, per pod.',
-        query(`max by (namespace, pod, node) (rate(process_cpu_seconds_total{${POD_SELECTOR}, job=~"(.+/)?csi-livenessprobe"}[$__rate_interval]))`, '{{node}} {{pod}}'),
+        query(`max by (namespace, pod, node) (rate(process_cpu_seconds_total{${POD_SELECTOR}, ${JOB_MATCHER}}[$__rate_interval]))`, '{{node}} {{pod}}'),
       ),
     )
     .withPanel(
@@ -135,7 +136,7 @@ export function buildDashboard() {
         'Sidecar memory',
         'bytes',
         'Resident memory of the sidecar process, per pod.',
-        query(`max by (namespace, pod, node) (process_resident_memory_bytes{${POD_SELECTOR}, job=~"(.+/)?csi-livenessprobe"})`, '{{node}} {{pod}}'),
+        query(`max by (namespace, pod, node) (process_resident_memory_bytes{${POD_SELECTOR}, ${JOB_MATCHER}})`, '{{node}} {{pod}}'),
       ),
     );
   return dashboard.build();
