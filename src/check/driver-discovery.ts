@@ -8,7 +8,7 @@
 import { Logger } from '../log/logger';
 import { CsiCallError } from '../csi/call-failures';
 import { CsiConnection } from '../csi/connection';
-import { STATUS_DEADLINE_EXCEEDED, STATUS_UNAVAILABLE } from '../csi/grpc-status';
+import { STATUS_DEADLINE_EXCEEDED, STATUS_UNAVAILABLE } from '../wire/grpc/status';
 import { getPluginInfo } from '../csi/identity';
 
 const STILL_CONNECTING_LOG_INTERVAL_MS = 10_000;

@@ -21,7 +21,7 @@ import {
   STATUS_UNAVAILABLE,
   STATUS_UNIMPLEMENTED,
   STATUS_UNKNOWN,
-} from './grpc-status';
+} from '../wire/grpc/status';
 
 /** The operations metric's grpc_status_code for a call that failed before any gRPC status (as upstream). */
 export const NON_GRPC_STATUS = 'unknown-non-grpc';

@@ -2,7 +2,7 @@
 // (field numbers from proto/csi-identity.proto, i.e. the CSI specification).
 // The test suite checks it against protobufjs reflection over that file.
 
-import { WIRE_LENGTH_DELIMITED, WIRE_VARINT, WireReader } from './protobuf-reader';
+import { WIRE_LENGTH_DELIMITED, WIRE_VARINT, WireReader } from '../wire/protobuf/reader';
 
 export const IDENTITY_SERVICE = '/csi.v1.Identity';
 export const GET_PLUGIN_INFO_METHOD = `${IDENTITY_SERVICE}/GetPluginInfo`;

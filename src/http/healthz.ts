@@ -4,8 +4,8 @@
 import type { DriverHealth } from '../check/driver-health';
 import type { MetricsRecorder } from '../metrics/recorder';
 import { formatHealthReport } from './healthz-report';
-import type { RequestHead } from './request-head';
-import { HttpResponse, textResponse } from './response';
+import type { RequestHead } from '../wire/http1/request-head';
+import { HttpResponse, textResponse } from '../wire/http1/response';
 
 /** Monitoring systems and proxies must never serve a stale health answer. */
 const NO_STORE = { 'Cache-Control': 'no-store' };

@@ -1,7 +1,7 @@
 // The metrics path: the registry's text exposition, for any method (as Go's promhttp).
 
 import type { SidecarMetrics } from '../metrics/sidecar-metrics';
-import type { HttpResponse } from './response';
+import type { HttpResponse } from '../wire/http1/response';
 
 export function createMetricsHandler(metrics: SidecarMetrics) {
   return async (): Promise<HttpResponse> => {

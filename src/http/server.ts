@@ -5,10 +5,10 @@
 
 import * as net from 'node:net';
 import type { ConnectionBudget } from './connection-budget';
-import { HttpConnection } from './http-connection';
+import { HttpConnection } from '../wire/http1/server-connection';
 import { formatListenAddress, ListenAddress } from './listen-address';
-import type { RequestHead } from './request-head';
-import { HttpResponse, notFoundResponse } from './response';
+import type { RequestHead } from '../wire/http1/request-head';
+import { HttpResponse, notFoundResponse } from '../wire/http1/response';
 
 export type RouteHandler = (request: RequestHead) => HttpResponse | Promise<HttpResponse>;
 

@@ -14,7 +14,7 @@ import { describe, test, TestContext } from 'node:test';
 import { normalizeCsiAddress, CsiAddress } from '../../src/csi/address';
 import { CARDINALITY_VIOLATION_TEXT, connectFailureText, CsiCallError, deadlineExceededText, NON_GRPC_STATUS } from '../../src/csi/call-failures';
 import { CsiConnection } from '../../src/csi/connection';
-import { grpcCodeName } from '../../src/csi/grpc-status';
+import { grpcCodeName } from '../../src/wire/grpc/status';
 import { getPluginInfo, probe } from '../../src/csi/identity';
 import { GET_PLUGIN_INFO_METHOD, PROBE_METHOD } from '../../src/csi/identity-messages';
 import { Logger } from '../../src/log/logger';
@@ -371,7 +371,7 @@ describe('where grpc-js departs from the gRPC spec or from grpc-go, and beyond i
   });
 });
 
-// Bounds of the hand-written HTTP/2 client (src/csi/http2/): what a driver sends past them ends the
+// Bounds of the hand-written HTTP/2 client (src/wire/http2/): what a driver sends past them ends the
 // connection at once with the reason, instead of being kept (issue #15).
 describe('HTTP/2 frames past the client bounds', () => {
   const HEADERS = 0x1;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CsiAddress } from '../../src/csi/address';
 import { connectFailed, metricStatusOf, NON_GRPC_STATUS, resetByDriver, socketFileUnusable, undecodableAnswer, unexpectedHttpStatus } from '../../src/csi/call-failures';
-import { ProtobufDecodeError } from '../../src/csi/protobuf-reader';
+import { ProtobufDecodeError } from '../../src/wire/protobuf/reader';
 
 const ADDRESS: CsiAddress = { original: '/csi/csi.sock', socketPath: '/csi/csi.sock', display: 'unix:///csi/csi.sock', tcp: undefined };
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CARDINALITY_VIOLATION_TEXT } from '../../src/csi/call-failures';
 import { decodeGrpcMessage, formatGrpcTimeout, frameMessage, MAX_RECEIVE_MESSAGE_BYTES, MessageDeframer } from '../../src/csi/grpc-wire';
-import { STATUS_INTERNAL } from '../../src/csi/grpc-status';
+import { STATUS_INTERNAL } from '../../src/wire/grpc/status';
 
 test('grpc-timeout: at most 8 digits, coarser units for long deadlines, rounded up', () => {
   const cases: readonly [number, string][] = [

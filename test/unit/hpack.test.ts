@@ -1,12 +1,12 @@
-// The HPACK decoder (src/csi/http2/) against RFC 7541 and against hpack.js,
+// The HPACK decoder (src/wire/hpack/) against RFC 7541 and against hpack.js,
 // an independent encoder: random header lists, Huffman coded or not, indexed
 // or not, over many blocks that share one dynamic table.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as hpack from 'hpack.js';
-import { HpackDecoder } from '../../src/csi/http2/hpack-decoder';
-import { encodeHeaderBlock, headerBlockBytes } from '../../src/csi/http2/hpack-encoder';
-import { decodeHuffman, huffmanCodes } from '../../src/csi/http2/hpack-huffman';
+import { HpackDecoder } from '../../src/wire/hpack/decoder';
+import { encodeHeaderBlock, headerBlockBytes } from '../../src/wire/hpack/encoder';
+import { decodeHuffman, huffmanCodes } from '../../src/wire/hpack/huffman';
 
 test('Huffman codes built from the code lengths are RFC 7541 Appendix B and hpack.js table', () => {
   const codes = huffmanCodes();

@@ -2,7 +2,7 @@
 // across reads of one reused buffer, and the frame size bound.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeFrame, FrameReader } from '../../src/csi/http2/frames';
+import { encodeFrame, FrameReader } from '../../src/wire/http2/frames';
 
 test('frames split anywhere across reads of one reused buffer arrive whole and unchanged', () => {
   const sent = [encodeFrame(0x4, 0, 0), encodeFrame(0x1, 0x4, 1, Buffer.from([0x88])), encodeFrame(0x0, 0x1, 1, Buffer.alloc(3000, 7))];

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import * as protobuf from 'protobufjs';
-import { WireReader } from '../../src/csi/protobuf-reader';
+import { WireReader } from '../../src/wire/protobuf/reader';
 import { decodeGetPluginInfoResponse, decodeProbeResponse } from '../../src/csi/identity-messages';
 
 const root = protobuf.loadSync(path.resolve(__dirname, '..', '..', '..', 'proto', 'csi-identity.proto'));

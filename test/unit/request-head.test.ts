@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readRequestHead } from '../../src/http/request-head';
+import { readRequestHead } from '../../src/wire/http1/request-head';
 
 const MAX = 8 * 1024;
 const read = (text: string) => readRequestHead(Buffer.from(text, 'latin1'), MAX);

@@ -12,7 +12,7 @@
 import * as net from 'node:net';
 import { CsiAddress } from '../address';
 import { callNotStarted, cancelledByShutdown, connectFailed, connectionSetupFailed, CsiCallError } from '../call-failures';
-import { Http2ClientSession } from '../http2/client-session';
+import { Http2ClientSession } from '../../wire/http2/client-session';
 import { ConnectivityStateName, CsiTransport, RECONNECT_MIN_INTERVAL_MS, TransportEvents } from '../transport';
 import { connectUnixSocket } from '../unix-socket-connect';
 import { CallOutcome, Http2UnaryCall } from './http2-unary-call';

@@ -19,11 +19,11 @@ import {
   trailersWithoutStatus,
   unexpectedHttpStatus,
 } from '../call-failures';
-import { STATUS_DEADLINE_EXCEEDED, STATUS_OK } from '../grpc-status';
+import { STATUS_DEADLINE_EXCEEDED, STATUS_OK } from '../../wire/grpc/status';
 import { decodeGrpcMessage, formatGrpcTimeout, frameMessage, MessageDeframer } from '../grpc-wire';
-import { ClientStream, HeaderMap, Http2ClientSession, StreamEnd } from '../http2/client-session';
-import { ErrorCode } from '../http2/frames';
-import { httpReasonPhrase } from '../http2/reason-phrases';
+import { ClientStream, HeaderMap, Http2ClientSession, StreamEnd } from '../../wire/http2/client-session';
+import { ErrorCode } from '../../wire/http2/frames';
+import { httpReasonPhrase } from '../../wire/http2/reason-phrases';
 
 /** How long a call may take: what is left of the caller's limit, and that limit (which a timeout names). */
 export interface CallTimeout {

@@ -4,12 +4,22 @@
 // bytes, beyond that the connection is closed), one answer in the socket's
 // buffer (the next request waits until the client reads), and time (a head
 // within 5 s, a discarded body within 10 s, an idle keep-alive 2 s, an unread
-// answer 5 s). Why not Node's HTTP server: see request-head.ts.
+// answer 5 s). Why not Node's HTTP server: see request-head.ts beside this file.
 
 import type { Socket } from 'node:net';
-import type { ConnectionBudget } from './connection-budget';
 import { readRequestHead, RequestHead } from './request-head';
 import { clientErrorResponse, HttpResponse, serializeResponse, textResponse } from './response';
+
+/**
+ * What a connection tells the server's admission policy: when it starts and
+ * finishes answering a request (a busy connection is not to be closed for
+ * room), and when it closes itself for cause.
+ */
+export interface ConnectionAdmission {
+  requestStarted(socket: Socket): void;
+  requestAnswered(socket: Socket): void;
+  shed(socket: Socket, reason: 'pipelining' | 'not-reading'): void;
+}
 
 export type Router = (head: RequestHead) => HttpResponse | Promise<HttpResponse>;
 
@@ -57,7 +67,7 @@ export class HttpConnection {
   constructor(
     private readonly socket: Socket,
     private readonly router: Router,
-    private readonly budget: ConnectionBudget,
+    private readonly budget: ConnectionAdmission,
   ) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onPeerEnd());

@@ -39,9 +39,9 @@ import {
   Setting,
   writeFrameHeader,
 } from './frames';
-import { HpackDecoder } from './hpack-decoder';
-import { encodeHeaderBlock, headerBlockBytes } from './hpack-encoder';
-import { HpackError } from './hpack-error';
+import { HpackDecoder } from '../hpack/decoder';
+import { encodeHeaderBlock, headerBlockBytes } from '../hpack/encoder';
+import { HpackError } from '../hpack/error';
 
 /** The most a header block (HEADERS and its CONTINUATIONs) may take, compressed or decoded. */
 export const MAX_HEADER_BLOCK_BYTES = 64 * 1024;

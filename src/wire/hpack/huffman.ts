@@ -7,7 +7,7 @@
 // is just those lengths; the unit test checks the codes built from them
 // against Appendix B's and against an independent encoder.
 
-import { HpackError } from './hpack-error';
+import { HpackError } from './error';
 
 /** Code length in bits of each symbol 0-255 and of EOS (256), from RFC 7541 Appendix B. */
 const CODE_LENGTHS: readonly number[] = [

@@ -9,8 +9,8 @@
 // (SETTINGS_HEADER_TABLE_SIZE, 4,096 bytes by default), and a block's
 // decoded fields at most `maxHeaderListBytes` (RFC 7541 section 4.1 sizes).
 
-import { HpackError } from './hpack-error';
-import { decodeHuffman } from './hpack-huffman';
+import { HpackError } from './error';
+import { decodeHuffman } from './huffman';
 
 /** RFC 7541 Appendix A. */
 const STATIC_TABLE: readonly (readonly [string, string])[] = [
