@@ -5,7 +5,6 @@
 // durations in that syntax. Arithmetic is done in integer nanoseconds
 // (BigInt) so "1.000000001s" and overflow behave as they do in Go.
 
-import { quoteGo } from './quote';
 
 const NANOS_PER_UNIT: ReadonlyMap<string, bigint> = new Map([
   ['ns', 1n],
@@ -19,6 +18,20 @@ const NANOS_PER_UNIT: ReadonlyMap<string, bigint> = new Map([
 ]);
 
 const MAX_NANOS = (1n << 63n) - 1n; // Go's time.Duration is an int64
+
+/**
+ * The text quoted as Go's time package quotes it in errors (not strconv's %q):
+ * bytes of control characters and of everything past ASCII as \xNN, `"` and
+ * `\` escaped with a backslash.
+ */
+function quoteTimeText(text: string): string {
+  let quoted = '"';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    if (byte >= 0x80 || byte < 0x20) quoted += `\\x${byte.toString(16).padStart(2, '0')}`;
+    else quoted += (byte === 0x22 || byte === 0x5c ? '\\' : '') + String.fromCharCode(byte);
+  }
+  return `${quoted}"`;
+}
 
 export class DurationSyntaxError extends Error {
   readonly code = 'ERR_DURATION_SYNTAX';
@@ -47,7 +60,7 @@ function fractionNanos(digits: string, unit: bigint): bigint {
 
 /** Parses a Go duration string into integer nanoseconds. Throws DurationSyntaxError with Go's message. */
 export function parseGoDurationNanos(input: string): bigint {
-  const invalid = () => new DurationSyntaxError(`time: invalid duration ${quoteGo(input)}`);
+  const invalid = () => new DurationSyntaxError(`time: invalid duration ${quoteTimeText(input)}`);
   let s = input;
   let negative = false;
   if (s.startsWith('-') || s.startsWith('+')) {
@@ -63,6 +76,8 @@ export function parseGoDurationNanos(input: string): bigint {
     let i = 0;
     while (isDigit(s[i])) i++;
     const wholeDigits = s.slice(0, i);
+    // Go's leadingInt fails past 1<<63, before the unit is looked at.
+    if (wholeDigits !== '' && BigInt(wholeDigits) > MAX_NANOS + 1n) throw invalid();
     s = s.slice(i);
     let fractionDigits = '';
     if (s.startsWith('.')) {
@@ -76,20 +91,23 @@ export function parseGoDurationNanos(input: string): bigint {
 
     let unitEnd = 0;
     while (unitEnd < s.length && !(s[unitEnd] === '.' || isDigit(s[unitEnd]))) unitEnd++;
-    if (unitEnd === 0) throw new DurationSyntaxError(`time: missing unit in duration ${quoteGo(input)}`);
+    if (unitEnd === 0) throw new DurationSyntaxError(`time: missing unit in duration ${quoteTimeText(input)}`);
     const unitName = s.slice(0, unitEnd);
     s = s.slice(unitEnd);
     const unit = NANOS_PER_UNIT.get(unitName);
     if (unit === undefined) {
-      throw new DurationSyntaxError(`time: unknown unit ${quoteGo(unitName)} in duration ${quoteGo(input)}`);
+      throw new DurationSyntaxError(`time: unknown unit ${quoteTimeText(unitName)} in duration ${quoteTimeText(input)}`);
     }
 
     const whole = wholeDigits === '' ? 0n : BigInt(wholeDigits);
     let value = whole * unit;
     if (fractionDigits !== '') value += fractionNanos(fractionDigits, unit);
     total += value;
-    if (total > MAX_NANOS + (negative ? 1n : 0n)) throw invalid();
+    // As Go: each part may bring the total to 1<<63 (the magnitude of the most negative duration); a
+    // positive total is checked against the int64 range only at the end, after every part's syntax.
+    if (value > MAX_NANOS + 1n || total > MAX_NANOS + 1n) throw invalid();
   }
+  if (!negative && total > MAX_NANOS) throw invalid();
   return negative ? -total : total;
 }
 

@@ -47,6 +47,10 @@ const VALID: readonly [string, bigint][] = [
 
 const INVALID: readonly [string, string][] = [
   ['', 'time: invalid duration ""'],
+  // Found by the differential test against Go (test/differential/go-duration.ts):
+  ['\u00b5s', 'time: invalid duration "\\xc2\\xb5s"'], // time's own quoting, not %q
+  ['10000000000000000000', 'time: invalid duration "10000000000000000000"'], // leading int overflows before the unit
+  ['9223372036854775808ns1x', 'time: unknown unit "x" in duration "9223372036854775808ns1x"'], // range checked at the end
   ['3', 'time: missing unit in duration "3"'],
   ['-', 'time: invalid duration "-"'],
   ['s', 'time: invalid duration "s"'],

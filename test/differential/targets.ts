@@ -1,0 +1,7 @@
+// Every differential target, for npm run fuzz. Each also has a test file
+// beside it that runs it with the small budget of npm test.
+
+import { goDurationTarget } from './go-duration';
+import type { DifferentialTarget } from './harness';
+
+export const TARGETS: readonly DifferentialTarget<any>[] = [goDurationTarget];
