@@ -107,8 +107,8 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     try {
       const bound = await listener.listen();
       listeners.push(listener);
-      logger.info(message, { address: bound });
-      return bound;
+      logger.info(message, { address: bound.address, ipVersions: bound.stack });
+      return bound.address;
     } catch (err) {
       for (const opened of listeners) {
         opened.stopAccepting();

@@ -13,7 +13,7 @@ export type LoggingFormat = (typeof LOGGING_FORMATS)[number];
 export interface SidecarOptions {
   readonly csiAddress: CsiAddress;
   readonly probeTimeoutMs: number;
-  /** Where /healthz is served: --http-endpoint, else 0.0.0.0:--health-port. */
+  /** Where /healthz is served: --http-endpoint, else 0.0.0.0:--health-port (every interface, IPv4 and IPv6, as Go). */
   readonly healthListen: ListenAddress;
   /** Whether the metrics path is served beside /healthz (--http-endpoint set). */
   readonly metricsOnHealthListener: boolean;
@@ -58,7 +58,7 @@ const validateLoggingFormat = (value: FlagValue) =>
 const SIDECAR_FLAGS: readonly FlagDefinition[] = [
   { name: 'csi-address', kind: 'string', defaultValue: '/run/csi/socket', usage: 'Address of the CSI driver socket: an absolute path, unix:///path, or host:port.', validate: validateCsiAddress },
   { name: 'probe-timeout', kind: 'duration', defaultValue: 3_000_000_000n, usage: 'Time limit for one health check (one CSI Probe call), as a Go duration: 500ms, 3s, 1m30s.', validate: validatePositiveDuration },
-  { name: 'health-port', kind: 'string', defaultValue: String(DEFAULT_HEALTH_PORT), usage: '(deprecated) TCP port to serve /healthz on, on all IPv4 interfaces. Cannot be set together with `--http-endpoint`.', validate: validatePort },
+  { name: 'health-port', kind: 'string', defaultValue: String(DEFAULT_HEALTH_PORT), usage: '(deprecated) TCP port to serve /healthz on, on every interface, IPv4 and IPv6. Cannot be set together with `--http-endpoint`.', validate: validatePort },
   { name: 'http-endpoint', kind: 'string', defaultValue: '', usage: 'TCP address (host:port or :port) of the HTTP server for /healthz and metrics. Empty means serve /healthz on `--health-port` and no metrics. Cannot be set together with `--health-port` or `--metrics-address`.', validate: validateListenAddress },
   { name: 'metrics-address', kind: 'string', defaultValue: '', usage: '(deprecated) TCP address (host:port or :port) of a separate listener that serves only Prometheus metrics. Empty means none. Cannot be set together with `--http-endpoint`.', validate: validateListenAddress },
   { name: 'metrics-path', kind: 'string', defaultValue: '/metrics', usage: 'HTTP path where Prometheus metrics are served.', validate: (value) => ((value as string).startsWith('/') ? undefined : 'must start with "/"') },
@@ -112,8 +112,9 @@ export function parseSidecarOptions(argv: readonly string[]): SidecarOptions {
 }
 
 /** Upstream's rules between flags, in upstream's words; main exits 1 on them. */
-function checkFlagConflicts(healthPort: number, httpEndpoint: string, metricsAddress: string, metricsPath: string): void {
-  if (healthPort !== DEFAULT_HEALTH_PORT && httpEndpoint !== '') {
+function checkFlagConflicts(healthPort: string, httpEndpoint: string, metricsAddress: string, metricsPath: string): void {
+  // Compared as text, as upstream does: "--health-port=09808" counts as set.
+  if (healthPort !== String(DEFAULT_HEALTH_PORT) && httpEndpoint !== '') {
     throw new OptionsConflictError('Only one of `--health-port` and `--http-endpoint` can be explicitly set');
   }
   if (metricsAddress !== '' && httpEndpoint !== '') {
@@ -126,7 +127,7 @@ function checkFlagConflicts(healthPort: number, httpEndpoint: string, metricsAdd
 
 function toOptions(parsed: ParsedFlags): SidecarOptions {
   const get = <T extends FlagValue>(name: string) => parsed.values.get(name) as T;
-  const healthPort = Number(get<string>('health-port'));
+  const healthPort = get<string>('health-port');
   const httpEndpoint = get<string>('http-endpoint');
   const metricsAddress = get<string>('metrics-address');
 
@@ -151,7 +152,7 @@ function toOptions(parsed: ParsedFlags): SidecarOptions {
   return {
     csiAddress: normalizeCsiAddress(get<string>('csi-address')) as CsiAddress, // validated by the flag
     probeTimeoutMs: Number(get<bigint>('probe-timeout')) / 1e6,
-    healthListen: httpEndpoint !== '' ? listen(httpEndpoint) : { host: '0.0.0.0', port: healthPort },
+    healthListen: httpEndpoint !== '' ? listen(httpEndpoint) : { host: '0.0.0.0', port: parsePortNumber(healthPort) as number },
     metricsOnHealthListener: httpEndpoint !== '' && metricsAddress === '',
     metricsListen: metricsAddress !== '' ? listen(metricsAddress) : undefined,
     metricsPath: get<string>('metrics-path'),

@@ -6,7 +6,7 @@
 import * as net from 'node:net';
 import type { ConnectionBudget } from './connection-budget';
 import { HttpConnection } from '../wire/http1/server-connection';
-import { formatListenAddress, ListenAddress } from './listen-address';
+import { chooseBindHost, describeBoundStack, formatListenAddress, ListenAddress } from './listen-address';
 import type { RequestHead } from '../wire/http1/request-head';
 import { HttpResponse, notFoundResponse } from '../wire/http1/response';
 
@@ -56,18 +56,29 @@ export class HttpListener {
     this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
   }
 
-  /** Starts listening; resolves with the bound address ("127.0.0.1:43120"). Rejects with ListenError. */
-  listen(): Promise<string> {
+  /**
+   * Starts listening where Go's net.Listen would (listen-address.ts): an
+   * unspecified host on every interface, IPv6 and IPv4. Resolves with the bound
+   * address ("[::]:9808", "127.0.0.1:43120") and the IP versions it serves.
+   * Rejects with ListenError.
+   */
+  async listen(): Promise<{ address: string; stack: string }> {
+    const configured = formatListenAddress(this.address);
+    const adviseOn = (err: NodeJS.ErrnoException) => new ListenError(configured, LISTEN_ERROR_ADVICE[err.code ?? ''] ?? err.message, err);
+    let bindHost: string | undefined;
+    try {
+      bindHost = (await chooseBindHost(this.address.host)).host;
+    } catch (err) {
+      throw adviseOn(err as NodeJS.ErrnoException);
+    }
     return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        const advice = LISTEN_ERROR_ADVICE[err.code ?? ''] ?? err.message;
-        reject(new ListenError(formatListenAddress(this.address), advice, err));
-      };
+      const onError = (err: NodeJS.ErrnoException) => reject(adviseOn(err));
       this.server.once('error', onError);
-      this.server.listen({ host: this.address.host, port: this.address.port, backlog: LISTEN_BACKLOG }, () => {
+      // ipv6Only false: a socket on "::" takes IPv4 too whatever net.ipv6.bindv6only says, as Go sets it.
+      this.server.listen({ host: bindHost, port: this.address.port, backlog: LISTEN_BACKLOG, ipv6Only: false }, () => {
         this.server.off('error', onError);
         const bound = this.server.address() as net.AddressInfo;
-        resolve(formatListenAddress({ host: bound.address, port: bound.port }));
+        resolve({ address: formatListenAddress({ host: bound.address, port: bound.port }), stack: describeBoundStack(bound.address, bindHost === undefined) });
       });
     });
   }

@@ -56,7 +56,15 @@ test('listen addresses parse like Go net.Listen takes them', () => {
   assert.deepEqual(parseListenAddress('localhost:0'), { host: 'localhost', port: 0 });
   assert.match(parseListenAddress('9808') as string, /missing port/);
   assert.match(parseListenAddress('[::1:80') as string, /missing "\]"/);
-  assert.match(parseListenAddress('host:http') as string, /not a number/);
+  // Ports as Go's LookupPort reads them (#20): empty is 0, leading zeros and a sign, service names.
+  assert.deepEqual(parseListenAddress('host:http'), { host: 'host', port: 80 });
+  assert.deepEqual(parseListenAddress('host:HTTPS'), { host: 'host', port: 443 });
+  assert.deepEqual(parseListenAddress(':'), { host: undefined, port: 0 });
+  assert.deepEqual(parseListenAddress(':09808'), { host: undefined, port: 9808 });
+  assert.deepEqual(parseListenAddress(':+80'), { host: undefined, port: 80 });
+  assert.match(parseListenAddress('host:no-such-service') as string, /not a number from 0 to 65535 nor a known TCP service name/);
+  assert.match(parseListenAddress(':65536') as string, /out of range/);
+  assert.match(parseListenAddress(':-1') as string, /out of range/);
   assert.equal(formatListenAddress({ host: '::1', port: 80 }), '[::1]:80');
   assert.equal(formatListenAddress({ host: undefined, port: 80 }), ':80');
 });
