@@ -1,4 +1,4 @@
-// HTTP listeners: exact-path routing (as Go's ServeMux for "/healthz"), listen
+// HTTP listeners: routing by Go's ServeMux rules (serve-mux.ts), listen
 // errors that name the address, and closing. Connections are served by
 // HttpConnection (one request at a time, bounded); how many are held, and
 // which go first, is the ConnectionBudget's job.
@@ -7,10 +7,9 @@ import * as net from 'node:net';
 import type { ConnectionBudget } from './connection-budget';
 import { HttpConnection } from '../wire/http1/server-connection';
 import { chooseBindHost, describeBoundStack, formatListenAddress, ListenAddress } from './listen-address';
-import type { RequestHead } from '../wire/http1/request-head';
-import { HttpResponse, notFoundResponse } from '../wire/http1/response';
+import { RouteHandler, serveRequest } from './serve-mux';
 
-export type RouteHandler = (request: RequestHead) => HttpResponse | Promise<HttpResponse>;
+export type { RouteHandler } from './serve-mux';
 
 /**
  * Connections the kernel queues before the sidecar accepts them (capped by
@@ -96,13 +95,8 @@ export class HttpListener {
 
   private accept(socket: net.Socket): void {
     if (!this.budget.admit(socket)) return;
-    const connection = new HttpConnection(socket, (head) => this.route(head), this.budget);
+    const connection = new HttpConnection(socket, (head, clientGone) => serveRequest(this.routes, head, clientGone), this.budget);
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));
-  }
-
-  private route(head: RequestHead): HttpResponse | Promise<HttpResponse> {
-    const handler = this.routes.get(head.path);
-    return handler ? handler(head) : notFoundResponse();
   }
 }

@@ -12,6 +12,7 @@ const TEXT_PLAIN = 'text/plain; charset=utf-8';
 
 const REASON_PHRASES: Readonly<Record<number, string>> = {
   200: 'OK',
+  301: 'Moved Permanently',
   400: 'Bad Request',
   404: 'Not Found',
   408: 'Request Timeout',
