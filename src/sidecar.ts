@@ -95,7 +95,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
   const metrics = createMetricsIfServed(options);
   if (metrics) logger.onLineDropped = () => metrics.logLineDropped();
   const connection = new CsiConnection(options.csiAddress, logger, metrics);
-  const discovery = new DriverDiscovery(connection, options.probeTimeoutMs, logger);
+  const discovery = new DriverDiscovery(connection, logger);
   const check = new SharedHealthCheck(connection, discovery, options.probeTimeoutMs, logger, metrics);
   const health = new DriverHealth(connection, discovery, check);
   const budget = createConnectionBudget(logger, metrics);

@@ -4,14 +4,22 @@
 // Giving up would put the sidecar into a crash loop of its own and the driver's
 // liveness probe could never succeed, so there is no time limit here (as
 // upstream). Meanwhile /healthz answers with what is being waited for.
+//
+// GetPluginInfo itself has no deadline either, as upstream's
+// rpc.GetDriverName(context.Background(), ...) in cmd/livenessprobe/main.go:
+// some drivers do start-up work behind it and answer after seconds, and a
+// deadline would cancel every try before its answer, for good. A lost
+// connection fails the call (Unavailable) and is retried.
 
 import { Logger } from '../log/logger';
 import { CsiCallError } from '../csi/call-failures';
 import { CsiConnection } from '../csi/connection';
 import { STATUS_DEADLINE_EXCEEDED, STATUS_UNAVAILABLE } from '../wire/grpc/status';
 import { getPluginInfo } from '../csi/identity';
+import { formatGoDuration } from '../go/duration';
 
-const STILL_CONNECTING_LOG_INTERVAL_MS = 10_000;
+/** How often the wait is reported at -v=0, as csi-lib-utils reports "Still connecting". */
+const STILL_WAITING_LOG_INTERVAL_MS = 10_000;
 const RETRY_INTERVAL_MS = 1_000;
 
 /** Not there yet (no socket, nobody listening, still starting): worth another try. */
@@ -28,18 +36,26 @@ export class DriverDiscovery {
   private stopped = false;
   /** Ends the wait between two attempts early, when stopped. */
   private wakeUp: (() => void) | undefined;
+  /** performance.now() when the GetPluginInfo in flight was sent on a ready connection; undefined otherwise. */
+  private askedAt: number | undefined;
+  /** Cancels the GetPluginInfo in flight, on stop(). */
+  private readonly cancel = new AbortController();
 
   constructor(
     private readonly connection: CsiConnection,
-    /** Deadline of one GetPluginInfo attempt. */
-    private readonly attemptTimeoutMs: number,
     private readonly logger: Logger,
   ) {}
 
   /** The /healthz body while the name is not known. */
   waitingReason(): string {
-    const why = this.lastFailure === '' ? 'GetPluginInfo has not answered yet' : this.lastFailure;
-    return `waiting for CSI driver at ${this.connection.address.display}: ${why}`;
+    return `waiting for CSI driver at ${this.connection.address.display}: ${this.whatIsAwaited()}`;
+  }
+
+  private whatIsAwaited(): string {
+    if (this.askedAt !== undefined && this.connection.state === 'READY') {
+      return `GetPluginInfo has not answered for ${formatGoDuration(Math.floor((performance.now() - this.askedAt) / 1000) * 1000)}`;
+    }
+    return this.lastFailure === '' ? 'GetPluginInfo has not answered yet' : this.lastFailure;
   }
 
   /**
@@ -49,16 +65,23 @@ export class DriverDiscovery {
    * Resolves undefined once stopped.
    */
   async run(): Promise<string | undefined> {
-    const stillConnecting = setInterval(() => {
-      this.logger.warning(`Still connecting to ${this.connection.address.display}`);
-    }, STILL_CONNECTING_LOG_INTERVAL_MS);
+    const stillWaiting = setInterval(() => {
+      // Connected and asked: the driver is there and slow, not missing; say so rather than "Still connecting".
+      if (this.askedAt !== undefined && this.connection.state === 'READY') {
+        this.logger.warning(`${this.whatIsAwaited()}; still waiting for the CSI driver's name`, { address: this.connection.address.display });
+      } else {
+        this.logger.warning(`Still connecting to ${this.connection.address.display}`);
+      }
+    }, STILL_WAITING_LOG_INTERVAL_MS);
     try {
       while (!this.stopped) {
         try {
-          const info = await getPluginInfo(this.connection, this.attemptTimeoutMs);
+          this.askedAt = performance.now();
+          const info = await getPluginInfo(this.connection, this.cancel.signal);
           this.driverName = info.name;
           return info.name;
         } catch (err) {
+          this.askedAt = undefined;
           if (this.stopped) break;
           if (!isDriverNotUpYet(err)) throw err;
           this.lastFailure = (err as Error).message;
@@ -68,13 +91,15 @@ export class DriverDiscovery {
       }
       return undefined;
     } finally {
-      clearInterval(stillConnecting);
+      this.askedAt = undefined;
+      clearInterval(stillWaiting);
     }
   }
 
   /** Ends run(): no attempt starts after this, and the one in flight is not retried. */
   stop(): void {
     this.stopped = true;
+    this.cancel.abort();
     this.wakeUp?.();
   }
 

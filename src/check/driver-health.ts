@@ -29,11 +29,14 @@ export class DriverHealth {
     private readonly check: SharedHealthCheck,
   ) {}
 
-  /** Never rejects: a failing or absent driver is a verdict with its reason. */
-  async verdict(): Promise<HealthVerdict> {
+  /**
+   * Never rejects: a failing or absent driver is a verdict with its reason.
+   * `clientGone` aborts when the asking client has gone (see SharedHealthCheck.run).
+   */
+  async verdict(clientGone?: AbortSignal): Promise<HealthVerdict> {
     // Serving from the start: before the name is known, say what is awaited instead of probing.
     if (this.discovery.driverName === undefined) return { healthy: false, reason: this.discovery.waitingReason() };
-    const { healthy, reason } = await this.check.run();
+    const { healthy, reason } = await this.check.run(clientGone);
     return { healthy, reason };
   }
 

@@ -1,8 +1,15 @@
-// One CSI Probe shared by every caller that asks while it runs, turned into a
-// verdict with its reason. Knows nothing of HTTP: /healthz only displays it.
+// The CSI Probe behind every verdict, shared by the requests that ask while it
+// is young, and turned into a verdict with its reason. Knows nothing of HTTP:
+// /healthz only displays it.
 //
-// Sharing is what keeps a slow driver from piling up calls: upstream starts a
-// Probe per request, so frequent probes against a slow driver stack up.
+// Sharing keeps a slow or hung driver from piling up calls (upstream starts a
+// Probe per request, so frequent probes against a slow driver stack up). But
+// an answer is only worth sharing while it can still say something about the
+// driver now: a request joins the call in flight only while that call is
+// younger than JOIN_WINDOW_MS; otherwise it starts a call of its own, up to
+// MAX_CALLS_IN_FLIGHT at once. A call that no connected request waits for any
+// more is cancelled, as Go's net/http cancels a request's context when its
+// client goes away (upstream's Probe runs under that context).
 
 import { CsiConnection } from '../csi/connection';
 import { probe } from '../csi/identity';
@@ -13,6 +20,25 @@ import type { DriverDiscovery } from './driver-discovery';
 /** Upstream's /healthz body for a driver whose Probe says ready=false. */
 export const NOT_READY_REASON = 'driver responded but is not ready';
 
+/**
+ * How young a call in flight must be for a new request to share its answer.
+ * Below the kubelet's smallest periodSeconds (1 s), with room for timer
+ * jitter, so two probes of one kubelet probe worker never share a call: each
+ * gets a Probe of its own, as upstream gives it, and a call stuck in the
+ * driver fails at most the probe that started it. Bursts from other clients
+ * (a monitoring system, liveness and readiness probes at one instant) share.
+ * Also half the kubelet's default and smallest timeoutSeconds (1 s): a joined
+ * call has used at most half of the waiting request's time.
+ */
+export const JOIN_WINDOW_MS = 500;
+/**
+ * Calls in flight at once. A hung driver under a flood of checks sees a new
+ * Probe at most every JOIN_WINDOW_MS until this many are outstanding; past
+ * it, a request joins the youngest. Each costs one HTTP/2 stream and a few
+ * hundred bytes.
+ */
+export const MAX_CALLS_IN_FLIGHT = 4;
+
 export interface CheckOutcome {
   readonly healthy: boolean;
   /** "ok", the not-ready text, or the error text: upstream's /healthz body. */
@@ -22,11 +48,23 @@ export interface CheckOutcome {
   readonly finishedAt: number;
 }
 
+interface CallInFlight {
+  /** performance.now() when the Probe was sent. */
+  readonly startedAt: number;
+  readonly outcome: Promise<CheckOutcome>;
+  readonly cancel: AbortController;
+  /** Requests waiting whose client is still connected. */
+  waiters: number;
+  /** Set while a cancel waits for the call to leave its join window. */
+  cancelTimer: NodeJS.Timeout | undefined;
+}
+
 export class SharedHealthCheck {
-  /** Invariant: set while a Probe is outstanding, and only then. */
-  private inFlight: Promise<CheckOutcome> | undefined;
-  /** The last finished check. */
+  /** Invariant: the calls not yet settled, oldest first; at most MAX_CALLS_IN_FLIGHT. */
+  private readonly calls: CallInFlight[] = [];
+  /** The last finished check: of the checks finished, the one started last. */
   lastOutcome: CheckOutcome | undefined;
+  private lastOutcomeStartedAt = -Infinity;
 
   constructor(
     private readonly connection: CsiConnection,
@@ -36,28 +74,80 @@ export class SharedHealthCheck {
     private readonly metrics: MetricsRecorder | undefined,
   ) {}
 
-  /** Runs a check, or joins the one already running. Never rejects. */
-  run(): Promise<CheckOutcome> {
-    if (this.inFlight) {
+  /**
+   * Runs a check, or joins the youngest one in flight while it is young enough
+   * (see JOIN_WINDOW_MS). `clientGone` aborts when the asking client has gone
+   * (closed or half-closed its connection); a call nobody waits for any more is
+   * then cancelled, once it has left its join window. Never rejects.
+   */
+  run(clientGone?: AbortSignal): Promise<CheckOutcome> {
+    const now = performance.now();
+    const youngest = this.calls.at(-1);
+    let call: CallInFlight;
+    if (youngest && (now - youngest.startedAt < JOIN_WINDOW_MS || this.calls.length >= MAX_CALLS_IN_FLIGHT)) {
+      call = youngest;
       this.metrics?.checkShared();
-      return this.inFlight;
+    } else {
+      call = this.startCall(now);
     }
-    this.inFlight = this.probeOnce().then((outcome) => {
-      this.inFlight = undefined;
-      this.lastOutcome = outcome;
-      this.metrics?.checkCompleted(outcome.healthy);
-      return outcome;
-    });
-    return this.inFlight;
+    call.waiters++;
+    if (clientGone) {
+      if (clientGone.aborted) {
+        this.abandon(call);
+      } else {
+        const onGone = () => this.abandon(call);
+        clientGone.addEventListener('abort', onGone, { once: true });
+        void call.outcome.then(() => clientGone.removeEventListener('abort', onGone));
+      }
+    }
+    return call.outcome;
   }
 
-  /** Resolves when the check in flight (if any) has finished. */
+  /** Resolves when every check in flight has finished. */
   async settled(): Promise<void> {
-    await this.inFlight;
+    await Promise.all(this.calls.map((call) => call.outcome));
   }
 
-  private async probeOnce(): Promise<CheckOutcome> {
-    const startedAt = performance.now();
+  private startCall(startedAt: number): CallInFlight {
+    const cancel = new AbortController();
+    const call: CallInFlight = {
+      startedAt,
+      cancel,
+      waiters: 0,
+      cancelTimer: undefined,
+      outcome: this.probeOnce(startedAt, cancel.signal).then((outcome) => {
+        this.calls.splice(this.calls.indexOf(call), 1);
+        clearTimeout(call.cancelTimer);
+        if (!cancel.signal.aborted && startedAt > this.lastOutcomeStartedAt) {
+          this.lastOutcome = outcome;
+          this.lastOutcomeStartedAt = startedAt;
+          this.metrics?.checkCompleted(outcome.healthy);
+        }
+        return outcome;
+      }),
+    };
+    this.calls.push(call);
+    return call;
+  }
+
+  /**
+   * A waiting client went away. With nobody left, the call is cancelled, but
+   * not before it leaves its join window: a request arriving meanwhile may
+   * still want it, and a client that only half-closed still gets a fast answer.
+   */
+  private abandon(call: CallInFlight): void {
+    call.waiters--;
+    if (call.waiters > 0 || call.cancel.signal.aborted || call.cancelTimer) return;
+    const ageMs = performance.now() - call.startedAt;
+    const cancelIfStillUnwanted = () => {
+      call.cancelTimer = undefined;
+      if (call.waiters === 0) call.cancel.abort();
+    };
+    if (ageMs >= JOIN_WINDOW_MS) cancelIfStillUnwanted();
+    else call.cancelTimer = setTimeout(cancelIfStillUnwanted, JOIN_WINDOW_MS - ageMs);
+  }
+
+  private async probeOnce(startedAt: number, cancel: AbortSignal): Promise<CheckOutcome> {
     const outcome = (healthy: boolean, reason: string): CheckOutcome => ({
       healthy,
       reason,
@@ -66,7 +156,7 @@ export class SharedHealthCheck {
     });
     this.logger.infoAt(5, 'Sending probe request to CSI driver', { driver: this.discovery.driverName });
     try {
-      const ready = await probe(this.connection, this.probeTimeoutMs);
+      const ready = await probe(this.connection, this.probeTimeoutMs, cancel);
       if (!ready) {
         this.logger.error(undefined, 'Driver responded but is not ready');
         return outcome(false, NOT_READY_REASON);
@@ -76,7 +166,8 @@ export class SharedHealthCheck {
     } catch (err) {
       // A misbehaving driver is data, not a crash: every failure becomes a failed check with its reason.
       const message = err instanceof Error ? err.message : String(err);
-      this.logger.error(message, 'Health check failed');
+      if (cancel.aborted) this.logger.infoAt(4, 'Health check cancelled: no client waits for it', { err: message });
+      else this.logger.error(message, 'Health check failed');
       return outcome(false, message);
     }
   }

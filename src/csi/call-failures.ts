@@ -109,6 +109,9 @@ export const callNotStarted = (address: CsiAddress, cause: unknown) =>
 /** A call cut short by shutdown. */
 export const cancelledByShutdown = (method: string) => new CsiCallError(STATUS_CANCELLED, `${shortMethodName(method)} cancelled: the sidecar is shutting down`);
 
+/** A call nobody waits for any more (every request that wanted its answer has gone). */
+export const cancelledByCaller = (method: string) => new CsiCallError(STATUS_CANCELLED, `${shortMethodName(method)} cancelled: no request waits for its answer any more`);
+
 /** The DeadlineExceeded text of a call the driver did not answer in time; says the limit. */
 export function deadlineExceededText(method: string, limitMs: number): string {
   return `context deadline exceeded (${shortMethodName(method)} did not answer within ${formatGoDuration(limitMs)})`;

@@ -18,8 +18,10 @@ import { ConnectivityStateName, CsiTransport } from './transport';
 import { Http2Transport } from './transports/http2-transport';
 
 export interface UnaryCallOptions {
-  /** Deadline for the call. */
+  /** Deadline for the call; Infinity for none (start-up discovery, as upstream). */
   readonly timeoutMs: number;
+  /** Cancels the call (Canceled) when it aborts: nobody waits for the answer any more. */
+  readonly signal?: AbortSignal;
 }
 
 export class CsiConnection {
@@ -74,7 +76,7 @@ export class CsiConnection {
     if (this.closed) return Promise.reject(connectionClosed());
     const socketProblem = this.checkSocketFile();
     if (socketProblem) return Promise.reject(socketProblem);
-    return this.transport.unaryCall(method, request, options.timeoutMs);
+    return this.transport.unaryCall(method, request, options.timeoutMs, options.signal);
   }
 
   /** Returns the error a call must fail with when the socket file is gone, or undefined. */

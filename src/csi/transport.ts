@@ -12,10 +12,12 @@ export interface CsiTransport {
   /** The state of the current connection; IDLE when there is none. */
   readonly state: ConnectivityStateName;
   /**
-   * Calls a unary method with an encoded request within `timeoutMs`; resolves
-   * with the encoded response, rejects with CsiCallError.
+   * Calls a unary method with an encoded request within `timeoutMs`
+   * (Infinity: no deadline, and no grpc-timeout sent); resolves with the
+   * encoded response, rejects with CsiCallError. When `signal` aborts, the call
+   * is cancelled (RST_STREAM CANCEL) and rejects with Canceled.
    */
-  unaryCall(method: string, request: Buffer, timeoutMs: number): Promise<Buffer>;
+  unaryCall(method: string, request: Buffer, timeoutMs: number, signal?: AbortSignal): Promise<Buffer>;
   /** Drops the current connection (the socket file was replaced or removed); the next call dials anew. */
   dropConnection(): void;
   /** Cancels calls in flight (they fail with Canceled) and drops the connection; later calls must not be made. */

@@ -11,8 +11,8 @@ import { HttpResponse, textResponse } from '../wire/http1/response';
 const NO_STORE = { 'Cache-Control': 'no-store' };
 
 export function createHealthzHandler(health: DriverHealth, metrics: MetricsRecorder | undefined) {
-  return async (request: RequestHead): Promise<HttpResponse> => {
-    const verdict = await health.verdict();
+  return async (request: RequestHead, clientGone: AbortSignal): Promise<HttpResponse> => {
+    const verdict = await health.verdict(clientGone);
     const status = verdict.healthy ? 200 : 500;
     const body = wantsVerbose(request.query) ? formatHealthReport(verdict, health.snapshot()) : verdict.reason;
     metrics?.healthzAnswered(status);

@@ -79,7 +79,7 @@ for (const stack of DRIVER_STACKS) {
 
     test('OK: GetPluginInfo and Probe answers decode', async (t) => {
       const { connection } = await setUp(t);
-      assert.equal((await getPluginInfo(connection, CALL_TIMEOUT_MS)).name, 'test.csi.example.com');
+      assert.equal((await getPluginInfo(connection, AbortSignal.timeout(CALL_TIMEOUT_MS))).name, 'test.csi.example.com');
       assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
     });
 
@@ -152,9 +152,9 @@ for (const stack of DRIVER_STACKS) {
 
     test('socket replaced by another driver: the next call reaches the new one', async (t) => {
       const { socketPath, connection } = await setUp(t);
-      assert.equal((await getPluginInfo(connection, CALL_TIMEOUT_MS)).name, 'test.csi.example.com');
+      assert.equal((await getPluginInfo(connection, AbortSignal.timeout(CALL_TIMEOUT_MS))).name, 'test.csi.example.com');
       await FakeDriver.start(t, socketPath, ['--name', 'second.csi.example.com'], stack); // removes the old file, binds a new one
-      assert.equal((await getPluginInfo(connection, CALL_TIMEOUT_MS)).name, 'second.csi.example.com');
+      assert.equal((await getPluginInfo(connection, AbortSignal.timeout(CALL_TIMEOUT_MS))).name, 'second.csi.example.com');
       assert.equal(connection.state, 'READY');
     });
   });
@@ -187,7 +187,7 @@ describe('against a scripted HTTP/2 server', () => {
     const name = 'split.csi.example.com';
     const frame = grpcFrame(pluginInfoMessage(name));
     const { connection } = await setUp(t, (stream) => respondWithChunks(stream, [frame.subarray(0, 2), frame.subarray(2, 7), frame.subarray(7)]));
-    assert.equal((await getPluginInfo(connection, CALL_TIMEOUT_MS)).name, name);
+    assert.equal((await getPluginInfo(connection, AbortSignal.timeout(CALL_TIMEOUT_MS))).name, name);
   });
 
   test('a message with the compressed flag, none asked for: Internal', async (t) => {
@@ -366,7 +366,7 @@ describe('where grpc-js departs from the gRPC spec or from grpc-go, and beyond i
 
   test('GetPluginInfo is sent as the method path', async (t) => {
     const { server, connection } = await scriptedServerAndConnection(t, (stream) => respondOk(stream, pluginInfoMessage('x.csi.example.com')));
-    assert.equal((await getPluginInfo(connection, CALL_TIMEOUT_MS)).name, 'x.csi.example.com');
+    assert.equal((await getPluginInfo(connection, AbortSignal.timeout(CALL_TIMEOUT_MS))).name, 'x.csi.example.com');
     assert.equal(server.requests[0][':path'], GET_PLUGIN_INFO_METHOD);
   });
 });

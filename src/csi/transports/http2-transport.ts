@@ -11,7 +11,7 @@
 
 import * as net from 'node:net';
 import { CsiAddress } from '../address';
-import { callNotStarted, cancelledByShutdown, connectFailed, connectionSetupFailed, CsiCallError } from '../call-failures';
+import { callNotStarted, cancelledByCaller, cancelledByShutdown, connectFailed, connectionSetupFailed, CsiCallError } from '../call-failures';
 import { Http2ClientSession } from '../../wire/http2/client-session';
 import { ConnectivityStateName, CsiTransport, RECONNECT_MIN_INTERVAL_MS, TransportEvents } from '../transport';
 import { connectUnixSocket } from '../unix-socket-connect';
@@ -53,7 +53,8 @@ export class Http2Transport implements CsiTransport {
     return this.currentState;
   }
 
-  unaryCall(method: string, request: Buffer, timeoutMs: number): Promise<Buffer> {
+  unaryCall(method: string, request: Buffer, timeoutMs: number, signal?: AbortSignal): Promise<Buffer> {
+    if (signal?.aborted) return Promise.reject(cancelledByCaller(method));
     const failure = this.lastConnectFailure;
     if (!this.current && failure && performance.now() - failure.at < RECONNECT_MIN_INTERVAL_MS) {
       return Promise.reject(failure.error);
@@ -61,7 +62,12 @@ export class Http2Transport implements CsiTransport {
     const deadline = performance.now() + timeoutMs;
     return new Promise((resolve, reject) => {
       let retried = false;
+      /** The try in flight, for the caller's cancel. */
+      let attempt: Http2UnaryCall | undefined;
+      const onAbort = () => attempt?.cancel(cancelledByCaller(method));
+      signal?.addEventListener('abort', onAbort, { once: true });
       const settle: CallSettler = (outcome, driverSession) => {
+        attempt = undefined;
         const remainingMs = deadline - performance.now();
         // One more try on a new session when the first could not have been answered: a refused stream never
         // reached the driver (gRPC's transparent retry); a connection that died under an unanswered call is
@@ -71,13 +77,15 @@ export class Http2Transport implements CsiTransport {
         if (outcome.session === 'drop') this.dropSession(driverSession);
         if (outcome.retryable && !retried && remainingMs > 0) {
           retried = true;
-          return this.startCall(method, request, remainingMs, timeoutMs, settle);
+          attempt = this.startCall(method, request, remainingMs, timeoutMs, settle);
+          return;
         }
+        signal?.removeEventListener('abort', onAbort);
         if (outcome.session === 'check') this.dropSessionUnlessPingAnswered(driverSession);
         if (outcome.result instanceof CsiCallError) reject(outcome.result);
         else resolve(outcome.result);
       };
-      this.startCall(method, request, timeoutMs, timeoutMs, settle);
+      attempt = this.startCall(method, request, timeoutMs, timeoutMs, settle);
     });
   }
 
@@ -85,19 +93,22 @@ export class Http2Transport implements CsiTransport {
    * Never throws: it also runs from a stream's close event, where a throw would end the process.
    * `remainingMs` bounds this try; `limitMs` is the caller's whole limit, which a timeout names.
    */
-  private startCall(method: string, request: Buffer, remainingMs: number, limitMs: number, settle: CallSettler): void {
+  private startCall(method: string, request: Buffer, remainingMs: number, limitMs: number, settle: CallSettler): Http2UnaryCall | undefined {
     const driverSession = this.currentSession();
     const settleOnThisSession = (outcome: CallOutcome, call: Http2UnaryCall) => {
       this.callsInFlight.delete(call);
       settle(outcome, driverSession);
     };
     try {
-      this.callsInFlight.add(new Http2UnaryCall(driverSession.session, this.address, method, request, { remainingMs, limitMs }, settleOnThisSession));
+      const call = new Http2UnaryCall(driverSession.session, this.address, method, request, { remainingMs, limitMs }, settleOnThisSession);
+      this.callsInFlight.add(call);
+      return call;
     } catch (err) {
       // currentSession() hands out only usable sessions, so this one has used up its stream identifiers: drop it.
       this.forget(driverSession, 'IDLE');
       driverSession.session.destroy();
       settle({ result: callNotStarted(this.address, err), retryable: false, session: 'keep' }, driverSession);
+      return undefined;
     }
   }
 

@@ -75,7 +75,8 @@ const EMPTY_MESSAGE_FRAME = frameMessage(Buffer.alloc(0));
 
 export class Http2UnaryCall {
   private readonly stream: ClientStream;
-  private readonly deadlineTimer: NodeJS.Timeout;
+  /** Invariant: undefined when the call has no deadline (remainingMs Infinity). */
+  private readonly deadlineTimer: NodeJS.Timeout | undefined;
   /** performance.now() at which this call's deadline falls. */
   private readonly deadlineAt: number;
   /** The caller's whole limit, which a timeout names (this try may have only what was left of it). */
@@ -103,17 +104,18 @@ export class Http2UnaryCall {
       [':authority', 'localhost'],
       ['content-type', 'application/grpc'],
       ['te', 'trailers'],
-      ['grpc-timeout', formatGrpcTimeout(timeout.remainingMs)],
       ['user-agent', 'csi-livenessprobe-ts'],
     ];
+    // No deadline, no grpc-timeout: the driver's stack must not end the call either.
+    if (Number.isFinite(timeout.remainingMs)) headers.splice(headers.length - 1, 0, ['grpc-timeout', formatGrpcTimeout(timeout.remainingMs)]);
     this.stream = session.request(headers, request.length === 0 ? EMPTY_MESSAGE_FRAME : frameMessage(request), {
       headers: (fields) => this.onHeaders(fields),
       data: (chunk) => this.onData(chunk),
       end: (end) => this.onEnd(end),
     });
-    this.deadlineTimer = setTimeout(() => {
-      this.cancel(deadlineExceeded(method, timeout.limitMs), this.httpStatus === undefined ? 'check' : 'keep');
-    }, timeout.remainingMs);
+    this.deadlineTimer = Number.isFinite(timeout.remainingMs)
+      ? setTimeout(() => this.cancel(deadlineExceeded(method, timeout.limitMs), this.httpStatus === undefined ? 'check' : 'keep'), timeout.remainingMs)
+      : undefined;
   }
 
   /** Ends the call now with `failure`, resetting the stream. */

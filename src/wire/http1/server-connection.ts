@@ -21,7 +21,11 @@ export interface ConnectionAdmission {
   shed(socket: Socket, reason: 'pipelining' | 'not-reading'): void;
 }
 
-export type Router = (head: RequestHead) => HttpResponse | Promise<HttpResponse>;
+/**
+ * Answers one request. `clientGone` aborts once the client has closed or
+ * half-closed the connection (Go's net/http cancels a request's context then).
+ */
+export type Router = (head: RequestHead, clientGone: AbortSignal) => HttpResponse | Promise<HttpResponse>;
 
 /** A client must send a whole request head within this time (slowloris). */
 const HEADERS_TIMEOUT_MS = 5_000;
@@ -63,6 +67,8 @@ export class HttpConnection {
   private drainRequested = false;
   private timer: NodeJS.Timeout | undefined;
   private timerPurpose: TimerPurpose | undefined;
+  /** Aborted when the peer ends or the connection closes; made at the first request. */
+  private clientGone: AbortController | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -72,7 +78,10 @@ export class HttpConnection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onPeerEnd());
     socket.on('error', () => socket.destroy()); // resets and broken pipes: nothing to answer
-    socket.on('close', () => this.clearTimer());
+    socket.on('close', () => {
+      this.clearTimer();
+      this.clientGone?.abort();
+    });
     this.arm('head', HEADERS_TIMEOUT_MS);
   }
 
@@ -136,6 +145,7 @@ export class HttpConnection {
 
   private onPeerEnd(): void {
     this.peerEnded = true;
+    this.clientGone?.abort();
     if (!this.answering) this.socket.destroy();
   }
 
@@ -189,7 +199,9 @@ export class HttpConnection {
   private async answer(head: RequestHead, keepAlive: boolean): Promise<void> {
     let response: HttpResponse;
     try {
-      response = await this.router(head);
+      this.clientGone ??= new AbortController();
+      if (this.peerEnded) this.clientGone.abort();
+      response = await this.router(head, this.clientGone.signal);
     } catch (err) {
       // Handlers turn driver failures into answers; reaching here is our bug. Answer, don't crash.
       response = textResponse(500, `internal error: ${err instanceof Error ? err.message : String(err)}`);

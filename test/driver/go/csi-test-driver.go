@@ -35,6 +35,10 @@ type Behaviour struct {
 	InfoError         string `json:"infoError"`
 	HangProbe         bool   `json:"hangProbe"`
 	ProbeAnswerBytes  int    `json:"probeAnswerBytes"`
+	// InfoDelayMs delays every GetPluginInfo answer (drivers that do start-up work behind it).
+	InfoDelayMs int `json:"infoDelayMs"`
+	// HangProbeOnce: the next Probe never answers (until its caller cancels it); the ones after are answered.
+	HangProbeOnce bool `json:"hangProbeOnce"`
 }
 
 var (
@@ -173,8 +177,16 @@ var identity = grpc.ServiceDesc{
 	ServiceName: "csi.v1.Identity",
 	HandlerType: (*interface{})(nil),
 	Methods: []grpc.MethodDesc{
-		{MethodName: "GetPluginInfo", Handler: unary(func(context.Context) ([]byte, error) {
+		{MethodName: "GetPluginInfo", Handler: unary(func(ctx context.Context) ([]byte, error) {
 			b := countCall("GetPluginInfo")
+			if b.InfoDelayMs > 0 {
+				select {
+				case <-time.After(time.Duration(b.InfoDelayMs) * time.Millisecond):
+				case <-ctx.Done():
+					report(callEvent{"cancelled", "GetPluginInfo", 0})
+					return nil, ctx.Err()
+				}
+			}
 			if b.InfoError != "" {
 				return nil, statusError(b.InfoError, "GetPluginInfo failure injected by test")
 			}
@@ -186,8 +198,15 @@ var identity = grpc.ServiceDesc{
 		})},
 		{MethodName: "Probe", Handler: unary(func(ctx context.Context) ([]byte, error) {
 			b := countCall("Probe")
-			if b.HangProbe {
-				<-ctx.Done() // never answer: the caller's deadline must save it
+			hangOnce := false
+			if b.HangProbeOnce {
+				mu.Lock()
+				hangOnce, behaviour.HangProbeOnce = behaviour.HangProbeOnce, false
+				mu.Unlock()
+			}
+			if b.HangProbe || hangOnce {
+				<-ctx.Done() // never answer: the caller's deadline or cancel must save it
+				report(callEvent{"cancelled", "Probe", 0})
 				return nil, ctx.Err()
 			}
 			if b.ProbeDelayMs > 0 {
@@ -208,6 +227,7 @@ var identity = grpc.ServiceDesc{
 var knownKeys = map[string]bool{
 	"name": true, "vendorVersion": true, "probeDelayMs": true, "ready": true, "probeError": true,
 	"probeErrorMessage": true, "infoError": true, "hangProbe": true, "probeAnswerBytes": true,
+	"infoDelayMs": true, "hangProbeOnce": true,
 }
 
 func applyControl(line string) {
@@ -250,6 +270,8 @@ func main() {
 	flag.StringVar(&behaviour.InfoError, "info-error", "", "gRPC status name to fail GetPluginInfo with")
 	flag.BoolVar(&behaviour.HangProbe, "hang-probe", false, "never answer Probe")
 	flag.IntVar(&behaviour.ProbeAnswerBytes, "probe-answer-bytes", 0, "pad Probe answers to this many bytes")
+	flag.IntVar(&behaviour.InfoDelayMs, "info-delay-ms", 0, "delay before answering GetPluginInfo")
+	flag.BoolVar(&behaviour.HangProbeOnce, "hang-probe-once", false, "never answer the next Probe")
 	flag.BoolVar(&quiet, "quiet", false, "no line per call")
 	flag.Parse()
 

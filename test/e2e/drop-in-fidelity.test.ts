@@ -1,0 +1,115 @@
+// Issue #20: where the Go original's behaviour is the contract. Each case is a
+// public report reproduced against upstream v2.12.0, run here against the
+// grpc-go test driver.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { JOIN_WINDOW_MS, MAX_CALLS_IN_FLIGHT } from '../../src/check/health-check';
+import { httpRequest, HttpResult } from '../helpers/http';
+import { startDriverAndSidecar } from '../helpers/pair';
+import { rawExchange, splitResponses } from '../helpers/raw-http';
+import { FakeDriver } from '../helpers/fake-driver';
+import { Sidecar } from '../helpers/sidecar';
+import { makeTempDir } from '../helpers/tmp';
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A kubelet probe: a new connection, one GET, given up after `timeoutMs` (the connection then closes). */
+async function kubeletProbe(url: string, timeoutMs: number): Promise<HttpResult | Error> {
+  return httpRequest(url, 'GET', timeoutMs).catch((err: Error) => err);
+}
+
+test('a GetPluginInfo slower than --probe-timeout is waited for, as upstream, not cancelled and retried (#20)', async (t) => {
+  const { sidecar, driver } = await startDriverAndSidecar(t, { stack: 'grpc-go', driverArgs: ['--info-delay-ms', '2000'], sidecarArgs: ['--probe-timeout=1s'] });
+  assert.equal((await sidecar.request()).status, 200);
+  assert.equal(driver.calls('GetPluginInfo'), 1, 'one GetPluginInfo, answered after 2 s');
+});
+
+test('a GetPluginInfo that has not answered for 10 s says so at -v=0, and /healthz says what is awaited (#20)', { timeout: 40_000 }, async (t) => {
+  const socketPath = `${makeTempDir(t)}/csi.sock`;
+  const driver = await FakeDriver.start(t, socketPath, ['--info-delay-ms', '13000'], 'grpc-go');
+  const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0']);
+  await sidecar.waitUntilServing(15_000);
+  const line = await sidecar.stderr.waitForLine(/GetPluginInfo has not answered/, 15_000);
+  assert.match(line, new RegExp(`^W.*\\] "GetPluginInfo has not answered for 1\\ds; still waiting for the CSI driver's name" address="unix://${socketPath}"$`));
+  assert.doesNotMatch(sidecar.stderr.text, /Still connecting/, 'the driver is there: not "Still connecting"');
+  const waiting = await sidecar.request();
+  assert.equal(waiting.status, 500);
+  assert.match(waiting.body, new RegExp(`^waiting for CSI driver at unix://${socketPath}: GetPluginInfo has not answered for 1\\ds$`));
+  await sidecar.waitForLog(/"CSI driver name"/, 10_000);
+  assert.equal((await sidecar.request()).status, 200);
+  assert.equal(driver.calls('GetPluginInfo'), 1);
+});
+
+test('a Probe stuck in the driver fails only the probe that started it; the kubelet giving up cancels it (#20)', { timeout: 30_000 }, async (t) => {
+  const { sidecar, driver } = await startDriverAndSidecar(t, { stack: 'grpc-go', driverArgs: ['--hang-probe-once'], sidecarArgs: ['--probe-timeout=20s'] });
+  const url = `${sidecar.baseUrl}/healthz`;
+  // Kubelet: periodSeconds 1, timeoutSeconds 3; the first Probe hangs in the driver, the rest are answered.
+  const startedAt = performance.now();
+  const probes: Promise<HttpResult | Error>[] = [];
+  for (let i = 0; i < 5; i++) {
+    probes.push(kubeletProbe(url, 3_000));
+    await delay(1_000);
+  }
+  const results = await Promise.all(probes);
+  assert.ok(results[0] instanceof Error, `the probe that met the stuck call timed out: ${JSON.stringify(results[0])}`);
+  for (const [i, result] of results.slice(1).entries()) {
+    assert.ok(!(result instanceof Error) && result.status === 200, `probe ${i + 2} after the driver recovered: ${result instanceof Error ? result.message : `${result.status} ${result.body}`}`);
+  }
+  // Nobody waits for the stuck call once the kubelet gave up (3 s): it is cancelled then, not at --probe-timeout (20 s).
+  await driver.events.waitForLine(/"event":"cancelled","method":"Probe"/, 5_000);
+  assert.ok(performance.now() - startedAt < 8_000, 'the stuck Probe was cancelled long before its 20 s deadline');
+});
+
+test(`checks arriving over time at a hung driver start at most ${MAX_CALLS_IN_FLIGHT} Probes (join window ${JOIN_WINDOW_MS} ms) (#20)`, async (t) => {
+  const { sidecar, driver } = await startDriverAndSidecar(t, { stack: 'grpc-go', driverArgs: ['--hang-probe'], sidecarArgs: ['--probe-timeout=4s'] });
+  const answers: Promise<HttpResult>[] = [];
+  for (let i = 0; i < 20; i++) {
+    answers.push(sidecar.request());
+    await delay(150);
+  }
+  for (const answer of await Promise.all(answers)) {
+    assert.equal(answer.status, 500);
+    assert.match(answer.body, /DeadlineExceeded/);
+  }
+  const calls = driver.calls('Probe');
+  assert.ok(calls >= 2 && calls <= MAX_CALLS_IN_FLIGHT, `${calls} Probe calls for 20 checks over 3 s`);
+});
+
+test("unclean paths are redirected as Go's ServeMux does; escaped characters are decoded before matching (#20)", async (t) => {
+  const { sidecar } = await startDriverAndSidecar(t, { stack: 'grpc-go' });
+  const exchange = async (request: string) => splitResponses(await rawExchange(sidecar.baseUrl, `${request}\r\nHost: x\r\nConnection: close\r\n\r\n`), request.startsWith('HEAD'))[0];
+  for (const [target, location] of [
+    ['//healthz', '/healthz'],
+    ['/./healthz', '/healthz'],
+    ['/x/../healthz', '/healthz'],
+    ['/../healthz', '/healthz'],
+    ['//healthz?verbose', '/healthz?verbose'],
+    ['/healthz/.', '/healthz'],
+    ['/healthz/', '/healthz/'],
+    ['//nothing', '/nothing'],
+    ['/a%20b/../c%20d', '/c%20d'],
+  ]) {
+    const answer = await exchange(`GET ${target} HTTP/1.1`);
+    if (target === '/healthz/') {
+      assert.equal(answer.status, 404, target); // clean already: no such path
+      continue;
+    }
+    assert.equal(answer.status, 301, target);
+    assert.equal(answer.headers.get('location'), location, target);
+    assert.equal(answer.headers.get('content-type'), 'text/html; charset=utf-8', target);
+    assert.equal(answer.body, `<a href="${location}">Moved Permanently</a>.\n\n`, target);
+  }
+  const head = await exchange('HEAD //healthz HTTP/1.1');
+  assert.deepEqual([head.status, head.headers.get('location'), head.body], [301, '/healthz', '']);
+  const post = await exchange('POST //healthz HTTP/1.1');
+  assert.deepEqual([post.status, post.headers.get('location'), post.headers.get('content-type'), post.body], [301, '/healthz', undefined, '']);
+  for (const target of ['/%68ealthz', '/health%7a', '/%68%65%61%6C%74%68%7A']) {
+    const answer = await exchange(`GET ${target} HTTP/1.1`);
+    assert.deepEqual([answer.status, answer.body], [200, 'ok'], target);
+  }
+  assert.equal((await exchange('GET /%zzhealthz HTTP/1.1')).status, 400);
+  // The kubelet follows the redirect (Go's client does): the probe passes.
+  const followed = await fetch(`${sidecar.baseUrl}//healthz`);
+  assert.deepEqual([followed.status, await followed.text(), followed.redirected], [200, 'ok', true]);
+});
