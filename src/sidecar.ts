@@ -19,6 +19,7 @@ import { createMetricsHandler } from './http/metrics-endpoint';
 import { HttpListener, ListenError, RouteHandler } from './http/server';
 import { ShedReport } from './http/shed-report';
 import type { Logger } from './log/logger';
+import { formatMebibytes, MEMORY_NEED_BYTES, readContainerMemoryLimit, RECOMMENDED_MEMORY_LIMIT } from './memory-limit';
 import type { MetricsRecorder } from './metrics/recorder';
 import type { SidecarMetrics } from './metrics/sidecar-metrics';
 
@@ -91,7 +92,19 @@ async function waitAtMost(promise: Promise<unknown>, limitMs: number): Promise<v
 }
 
 /** Starts serving; resolves once every listener listens. Rejects with SidecarListenError, having closed what it opened. */
+/** One warning at -v=0 when the container's memory limit is below the measured need (an OOM kill fails every probe). */
+function warnOfLowMemoryLimit(logger: Logger): void {
+  const limit = readContainerMemoryLimit();
+  if (limit === undefined || limit >= MEMORY_NEED_BYTES) return;
+  logger.warning('Container memory limit is below what this sidecar may need; it can be OOM-killed under load, and every probe then fails', {
+    limit: formatMebibytes(limit),
+    need: formatMebibytes(MEMORY_NEED_BYTES),
+    fix: `raise this container's resources.limits.memory to ${RECOMMENDED_MEMORY_LIMIT} (no flag lowers the need; charts made for the Go sidecar set 20-30Mi)`,
+  });
+}
+
 export async function startSidecar(options: SidecarOptions, logger: Logger): Promise<RunningSidecar> {
+  warnOfLowMemoryLimit(logger);
   const metrics = createMetricsIfServed(options);
   if (metrics) logger.onLineDropped = () => metrics.logLineDropped();
   const connection = new CsiConnection(options.csiAddress, logger, metrics);
