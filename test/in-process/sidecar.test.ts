@@ -36,7 +36,7 @@ test('issue #13: a Probe answer the decoder cannot parse is a 500 Internal in gr
 
   const answer = await request();
   assert.equal(answer.status, 500);
-  assert.equal(answer.body, 'rpc error: code = Internal desc = grpc: failed to unmarshal the received message: length-delimited field runs past the end');
+  assert.equal(answer.body, 'rpc error: code = Internal desc = grpc: failed to unmarshal the received message: proto: cannot parse invalid wire-format data: length 5 exceeds the 1 bytes left at byte 1');
   const samples = parseExposition((await request('/metrics')).body).samples;
   const labels = { driver_name: DRIVER, method_name: PROBE };
   assert.equal(samples.get(seriesKey('csi_sidecar_operations_seconds_count', { ...labels, grpc_status_code: 'Internal' })), 1);
