@@ -3,5 +3,6 @@
 
 import { goDurationTarget } from './go-duration';
 import type { DifferentialTarget } from './harness';
+import { protobufTarget } from './protobuf';
 
-export const TARGETS: readonly DifferentialTarget<any>[] = [goDurationTarget];
+export const TARGETS: readonly DifferentialTarget<any>[] = [goDurationTarget, protobufTarget];

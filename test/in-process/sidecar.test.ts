@@ -36,11 +36,22 @@ test('issue #13: a Probe answer the decoder cannot parse is a 500 Internal in gr
 
   const answer = await request();
   assert.equal(answer.status, 500);
-  assert.equal(answer.body, 'rpc error: code = Internal desc = grpc: failed to unmarshal the received message: length-delimited field runs past the end');
+  assert.equal(answer.body, 'rpc error: code = Internal desc = grpc: failed to unmarshal the received message: proto: cannot parse invalid wire-format data: length 5 exceeds the 1 bytes left at byte 1');
   const samples = parseExposition((await request('/metrics')).body).samples;
   const labels = { driver_name: DRIVER, method_name: PROBE };
   assert.equal(samples.get(seriesKey('csi_sidecar_operations_seconds_count', { ...labels, grpc_status_code: 'Internal' })), 1);
   assert.equal(samples.get(seriesKey('csi_sidecar_operations_seconds_count', { ...labels, grpc_status_code: 'OK' })), undefined);
+});
+
+test('issue #21: a ProbeResponse with ready sent twice, the second empty, is ready (protobuf-go merges the two)', async (t) => {
+  const socketPath = path.join(makeTempDir(t), 'csi.sock');
+  await ScriptedGrpcServer.start(t, socketPath, (stream, headers) => {
+    respondOk(stream, headers[':path'] === PROBE ? Buffer.from([0x0a, 0x02, 0x08, 0x01, 0x0a, 0x00]) : pluginInfoMessage(DRIVER));
+  });
+  const { sidecar, request } = await startInProcess(t, [`--csi-address=${socketPath}`]);
+  assert.equal(await sidecar.driverName, DRIVER);
+  const answer = await request();
+  assert.deepEqual([answer.status, answer.body], [200, 'ok']);
 });
 
 test('verdict and snapshot: what /healthz and its verbose report show, without HTTP', async (t) => {

@@ -25,7 +25,10 @@ test('metric label: the gRPC code name, unknown-non-grpc when gRPC was never ask
 });
 
 test('an undecodable answer is Internal, in grpc-go words, with the decoder reason', () => {
-  const failure = undecodableAnswer(new ProtobufDecodeError('truncated varint'));
-  assert.equal(failure.message, 'rpc error: code = Internal desc = grpc: failed to unmarshal the received message: truncated varint');
+  const failure = undecodableAnswer(new ProtobufDecodeError('proto: cannot parse invalid wire-format data: truncated varint at byte 3'));
+  assert.equal(
+    failure.message,
+    'rpc error: code = Internal desc = grpc: failed to unmarshal the received message: proto: cannot parse invalid wire-format data: truncated varint at byte 3',
+  );
   assert.equal(metricStatusOf(failure), 'Internal');
 });
