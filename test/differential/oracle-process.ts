@@ -27,6 +27,8 @@ export class OracleProcess {
     this.child.stderr.setEncoding('utf8');
     this.child.stderr.on('data', (text: string) => (this.stderr = (this.stderr + text).slice(-MAX_STDERR_CHARS)));
     this.child.on('error', (err) => (this.exited = err.message));
+    // An oracle that dies mid-question breaks the pipe: report it on the next question, do not crash the run.
+    this.child.stdin.on('error', (err) => (this.exited ??= `stopped reading its input (${err.message})`));
     this.child.on('exit', (code, signal) => (this.exited ??= `exited with ${signal ?? code}`));
     this.lines = readline.createInterface({ input: this.child.stdout, crlfDelay: Infinity })[Symbol.asyncIterator]();
   }
