@@ -7,7 +7,8 @@
 //   is answered 301 with the clean path, the query kept, whatever it names;
 //   clients follow it (the kubelet does);
 // - "OPTIONS *" is answered 200 with no body (serverHandler's
-//   globalOptionsHandler); anything else unknown is Go's 404.
+//   globalOptionsHandler); any other method on "*" is 400 with no body
+//   (ServeMux.ServeHTTP); anything else unknown is Go's 404.
 
 import type { RequestHead } from '../wire/http1/request-head';
 import { clientErrorResponse, HttpResponse, notFoundResponse } from '../wire/http1/response';
@@ -82,13 +83,15 @@ export function movedPermanentlyResponse(location: string, method: string): Http
 
 /** Go's answer to "OPTIONS *": 200, no body. */
 const OPTIONS_ASTERISK_RESPONSE: HttpResponse = { status: 200, body: '', headers: {} };
+/** ServeMux's answer to "*" with any other method: 400, no body. */
+const ASTERISK_RESPONSE: HttpResponse = { status: 400, body: '', headers: {} };
 
 /**
  * Routes one request to the handler of its exact path in `routes`, or
  * answers it as Go's ServeMux would (redirect, 404, 400). Throws nothing.
  */
 export function serveRequest(routes: ReadonlyMap<string, RouteHandler>, head: RequestHead, clientGone: AbortSignal): HttpResponse | Promise<HttpResponse> {
-  if (head.path === '*' && head.method === 'OPTIONS') return OPTIONS_ASTERISK_RESPONSE;
+  if (head.path === '*') return head.method === 'OPTIONS' ? OPTIONS_ASTERISK_RESPONSE : ASTERISK_RESPONSE;
   const path = decodePath(head.path);
   if (path === undefined) return clientErrorResponse(400);
   const clean = cleanPath(path);

@@ -4,5 +4,6 @@
 import { goDurationTarget } from './go-duration';
 import type { DifferentialTarget } from './harness';
 import { protobufTarget } from './protobuf';
+import { serveMuxTarget } from './serve-mux';
 
-export const TARGETS: readonly DifferentialTarget<any>[] = [goDurationTarget, protobufTarget];
+export const TARGETS: readonly DifferentialTarget<any>[] = [goDurationTarget, protobufTarget, serveMuxTarget];
