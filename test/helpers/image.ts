@@ -1,7 +1,7 @@
 // The container image as the Dockerfile defines it, read with dockerfile-ast:
 // its stages and the runtime command line, so tests can check the file and run
 // that exact command against the bundle outside a container (the image itself
-// runs in test/e2e/image-runtime.test.ts).
+// runs in test/runtime/image-runtime.test.ts).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
