@@ -1,14 +1,20 @@
 // One HTTP/1.1 connection, served one request at a time as Go's net/http
-// serves it: read a head, answer it, only then look at the next. What a client
+// serves it: read a head, read through its body (dropped: no route reads one),
+// answer it, only then look at the next. Keep-alive, Connection: close,
+// HTTP/1.0, Expect: 100-continue and a client's half-close are handled as Go's
+// server handles them (server.go: conn.serve, chunkWriter.writeHeader): every
+// complete request received before a FIN is answered, in order, then the
+// connection closes; a head cut short by the FIN gets 400. What a client
 // can make the sidecar hold is bounded: the unparsed input (MAX_BUFFERED_INPUT
 // bytes, beyond that the connection is closed), one answer in the socket's
 // buffer (the next request waits until the client reads), and time (a head
-// within 5 s, a discarded body within 10 s, an idle keep-alive 2 s, an unread
+// within 5 s, a dropped body within 10 s, an idle keep-alive 2 s, an unread
 // answer 5 s). Why not Node's HTTP server: see request-head.ts beside this file.
 
 import type { Socket } from 'node:net';
-import { readRequestHead, RequestHead } from './request-head';
-import { clientErrorResponse, HttpResponse, serializeResponse, textResponse } from './response';
+import { ChunkedBodySkipper } from './chunked-body';
+import { readRequestHead, RequestHead, RequestSemantics } from './request-head';
+import { ConnectionHeader, clientErrorResponse, HttpResponse, serializeResponse, textResponse } from './response';
 
 /**
  * What a connection tells the server's admission policy: when it starts and
@@ -40,24 +46,38 @@ const MAX_HEAD_BYTES = 8 * 1024;
  * fit; a client that sends more without waiting for answers is closed.
  */
 const MAX_BUFFERED_INPUT_BYTES = 2 * MAX_HEAD_BYTES;
-/** A request body up to this size is read and dropped, keeping the connection; a larger one closes it after the answer. */
+/**
+ * A request body up to this size is read and dropped before the answer,
+ * keeping the connection; a larger one is answered at once and the
+ * connection closed. (Go reads up to 256 KiB; a health endpoint needs none.)
+ */
 const MAX_DISCARDED_BODY_BYTES = 64 * 1024;
 /** Output the client has not read beyond which the next request waits (the socket's own high-water mark). */
 const MAX_UNREAD_OUTPUT_BYTES = 16 * 1024;
 
 type TimerPurpose = 'head' | 'keep-alive' | 'body' | 'write-stall' | 'linger';
 
+/** The request being served: its head, and while its body is read, how much is left. */
+interface CurrentRequest {
+  readonly head: RequestHead;
+  readonly semantics: RequestSemantics;
+  /** Body bytes still to drop (Content-Length), or the chunked body's reader. */
+  body: { bytesLeft: bigint } | ChunkedBodySkipper;
+}
+
 export class HttpConnection {
   /** Bytes received and not yet parsed. Invariant: empty when `inputLength` is 0. */
   private input: Buffer[] = [];
   private inputLength = 0;
-  /** Body bytes of the current request still to be dropped; Infinity: drop everything until the connection closes. */
-  private bodyBytesToDrop = 0;
-  /** Invariant: true from a complete head until its answer is written. */
+  /** How much of the head in `input` readRequestHead has already checked (reset when a head is consumed). */
+  private checkedHeadBytes = 0;
+  /** Invariant: set while a request's body is being read (and then `answering` is false). */
+  private reading: CurrentRequest | undefined;
+  /** Invariant: true from the end of a request's body until its answer is written. */
   private answering = false;
   /** Set once a closing answer is written or the connection is condemned; nothing more is parsed. */
   private closing = false;
-  /** The peer half-closed: answer what is in flight, then close. */
+  /** The peer half-closed: answer what is complete in the input, then close. */
   private peerEnded = false;
   /** Shutdown: answer what is in flight, then close. */
   private drainRequested = false;
@@ -78,7 +98,7 @@ export class HttpConnection {
 
   /** Whether nothing is being answered and no request has begun to arrive. */
   get idle(): boolean {
-    return !this.answering && this.inputLength === 0 && !this.closing;
+    return !this.answering && !this.reading && this.inputLength === 0 && !this.closing;
   }
 
   /** Shutdown: close now if idle, else after the answer in flight. */
@@ -92,28 +112,16 @@ export class HttpConnection {
   }
 
   private onData(chunk: Buffer): void {
-    let bodyEnded = false;
-    if (this.bodyBytesToDrop > 0) {
-      const dropped = Math.min(this.bodyBytesToDrop, chunk.length);
-      this.bodyBytesToDrop -= dropped;
-      chunk = chunk.subarray(dropped);
-      if (this.bodyBytesToDrop > 0) return; // all of it was body (or the connection is closing: Infinity)
-      bodyEnded = true;
-      if (this.timerPurpose === 'body') this.clearTimer();
-    }
-    if (chunk.length > 0) {
-      this.input.push(chunk);
-      this.inputLength += chunk.length;
-    }
+    if (this.closing) return; // lingering after a closing answer: drop what still comes
+    this.input.push(chunk);
+    this.inputLength += chunk.length;
     if (this.answering) {
       if (this.inputLength > MAX_BUFFERED_INPUT_BYTES) this.shedForPipelining();
-      else if (this.inputLength > 0) this.socket.pause(); // the next request waits in the kernel, as with Go
+      else this.socket.pause(); // the next request waits in the kernel, as with Go
       return;
     }
-    // The answer went out before the body was through: now the connection waits for the next request.
-    if (bodyEnded) return this.afterAnswer();
     if (this.timerPurpose === 'keep-alive') this.arm('head', HEADERS_TIMEOUT_MS);
-    this.parseNext();
+    this.processInput();
   }
 
   /**
@@ -136,60 +144,132 @@ export class HttpConnection {
 
   private onPeerEnd(): void {
     this.peerEnded = true;
-    if (!this.answering) this.socket.destroy();
+    if (!this.answering && !this.closing) this.processInput();
   }
 
-  /** Reads the next request from the input, if a whole head is there, and answers it. */
-  private parseNext(): void {
-    if (this.answering || this.closing || this.bodyBytesToDrop > 0) return;
-    if (this.inputLength === 0) {
-      this.socket.resume();
-      return;
-    }
+  /** The input as one buffer (it is bounded: a head, or what arrived while a body is read). */
+  private joinedInput(): Buffer {
     const buffer = this.input.length === 1 ? this.input[0] : Buffer.concat(this.input, this.inputLength);
     this.input = [buffer];
-    const result = readRequestHead(buffer, MAX_HEAD_BYTES);
+    return buffer;
+  }
+
+  private setInput(rest: Buffer): void {
+    this.input = rest.length > 0 ? [rest] : [];
+    this.inputLength = rest.length;
+  }
+
+  /** Reads on from the input: the current body, or the next head; answers what is complete. */
+  private processInput(): void {
+    if (this.answering || this.closing || this.socket.destroyed) return;
+    if (this.reading) {
+      this.readBody(this.reading);
+      return;
+    }
+    if (this.inputLength === 0) {
+      // Go closes a connection whose client has finished sending once nothing is left to answer
+      // (end(), not destroy(): the last answer may still be in the socket's buffer).
+      if (this.peerEnded || this.drainRequested) this.closeAfterWrite();
+      else this.socket.resume();
+      return;
+    }
+    const buffer = this.joinedInput();
+    const result = readRequestHead(buffer, MAX_HEAD_BYTES, this.checkedHeadBytes);
     if ('incomplete' in result) {
-      this.socket.resume();
+      this.checkedHeadBytes = result.checkedBytes;
+      if (!this.peerEnded) {
+        this.socket.resume();
+        return;
+      }
+      // Go: a request cut short by the end of the input is malformed (empty lines alone are not a request).
+      if (buffer.every((byte) => byte === 0x0d || byte === 0x0a)) this.closeAfterWrite();
+      else this.answerAndClose(clientErrorResponse(400));
       return;
     }
     if ('error' in result) {
       this.answerAndClose(clientErrorResponse(result.error.status));
       return;
     }
-    const framing = requestFraming(result.head);
-    if (typeof framing === 'number') {
-      this.answerAndClose(clientErrorResponse(framing));
-      return;
-    }
+    this.checkedHeadBytes = 0;
     const rest = buffer.subarray(result.consumedBytes);
-    if (framing.bodyBytes === 0 && rest.length > MAX_BUFFERED_INPUT_BYTES) {
-      this.shedForPipelining();
+    const { head, semantics } = result;
+    this.setInput(rest);
+    this.clearTimer();
+    this.budget.requestStarted(this.socket);
+    const body = semantics.body;
+    // Go answers without reading the body when the connection closes after the answer anyway, or when the
+    // client waits for "100 Continue" (which the handler never asks for: its body is never read).
+    if (body.kind === 'none' || semantics.closeAfterAnswer || semantics.expectContinue) {
+      this.startAnswer(head, semantics, body.kind !== 'none');
       return;
     }
-    this.input = rest.length > 0 ? [rest] : [];
-    this.inputLength = rest.length;
-    this.bodyBytesToDrop = framing.bodyBytes;
-    this.answering = true;
-    this.clearTimer();
-    if (this.bodyBytesToDrop > 0) {
-      this.arm('body', BODY_TIMEOUT_MS);
-      // Drop what of the body came with the head; the rest is dropped as it arrives.
-      const buffered = this.input.length > 0 ? this.input[0] : undefined;
-      this.input = [];
-      this.inputLength = 0;
-      if (buffered) this.onData(buffered);
-    } else if (this.inputLength > 0) {
-      this.socket.pause();
+    if (body.kind === 'length' && body.bytes > BigInt(MAX_DISCARDED_BODY_BYTES)) {
+      this.startAnswer(head, semantics, true);
+      return;
     }
-    this.budget.requestStarted(this.socket);
-    void this.answer(result.head, framing.keepAlive);
+    this.reading = { head, semantics, body: body.kind === 'length' ? { bytesLeft: body.bytes } : new ChunkedBodySkipper(MAX_DISCARDED_BODY_BYTES) };
+    this.arm('body', BODY_TIMEOUT_MS);
+    this.readBody(this.reading);
   }
 
-  private async answer(head: RequestHead, keepAlive: boolean): Promise<void> {
+  /** Drops what of the current body is in the input; answers when it is through, cut short or malformed. */
+  private readBody(request: CurrentRequest): void {
+    let finished: 'complete' | 'broken' | undefined;
+    if (this.inputLength > 0) {
+      const buffer = this.joinedInput();
+      if (request.body instanceof ChunkedBodySkipper) {
+        const progress = request.body.feed(buffer);
+        if ('consumed' in progress) {
+          this.setInput(buffer.subarray(progress.consumed));
+          if (progress.state === 'done') finished = 'complete';
+        } else {
+          this.setInput(Buffer.alloc(0));
+          finished = 'broken';
+        }
+      } else {
+        const dropped = Number(request.body.bytesLeft < BigInt(buffer.length) ? request.body.bytesLeft : BigInt(buffer.length));
+        request.body.bytesLeft -= BigInt(dropped);
+        this.setInput(buffer.subarray(dropped));
+        if (request.body.bytesLeft === 0n) finished = 'complete';
+      }
+    }
+    // Go: a body cut short by the end of the input is answered, and the connection closed.
+    if (finished === undefined && this.peerEnded) finished = 'broken';
+    if (finished === undefined) {
+      this.socket.resume();
+      return;
+    }
+    this.reading = undefined;
+    this.clearTimer();
+    this.startAnswer(request.head, request.semantics, finished === 'broken');
+  }
+
+  private startAnswer(head: RequestHead, semantics: RequestSemantics, closeForBody: boolean): void {
+    this.answering = true;
+    if (this.inputLength > 0) {
+      if (this.inputLength > MAX_BUFFERED_INPUT_BYTES) {
+        this.shedForPipelining();
+        return;
+      }
+      this.socket.pause();
+    }
+    void this.answer(head, semantics, closeForBody);
+  }
+
+  private async answer(head: RequestHead, semantics: RequestSemantics, closeForBody: boolean): Promise<void> {
     let response: HttpResponse;
+    let close = semantics.closeAfterAnswer || closeForBody;
     try {
-      response = await this.router(head);
+      if (head.target === '*' && head.method === 'OPTIONS') {
+        // RFC 9110 section 9.3.7: "OPTIONS *" asks about the server itself; Go's server answers 200 with no body.
+        response = { status: 200, body: '', headers: {} };
+      } else if (head.target === '*') {
+        // Asterisk-form (RFC 9112 section 3.2.4) is for OPTIONS only: Go's ServeMux answers 400, and closes HTTP/1.1 connections.
+        response = { status: 400, body: '', headers: {} };
+        close ||= atLeastHttp11(head);
+      } else {
+        response = await this.router(head);
+      }
     } catch (err) {
       // Handlers turn driver failures into answers; reaching here is our bug. Answer, don't crash.
       response = textResponse(500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
@@ -197,8 +277,8 @@ export class HttpConnection {
     this.answering = false;
     this.budget.requestAnswered(this.socket);
     if (this.socket.destroyed) return;
-    const close = !keepAlive || this.peerEnded || this.drainRequested || this.bodyBytesToDrop === Infinity;
-    this.socket.write(serializeResponse(response, { headRequest: head.method === 'HEAD', close }));
+    close ||= this.drainRequested;
+    this.socket.write(serializeResponse(response, { headRequest: head.method === 'HEAD', connection: connectionHeader(head, semantics, close) }));
     if (close) {
       this.closeAfterWrite();
       return;
@@ -213,31 +293,26 @@ export class HttpConnection {
     setImmediate(() => this.afterAnswer());
   }
 
-  /** After an answer (and its request's body) is through: wait for the next request, or parse it. */
+  /** After an answer is through: wait for the next request, or parse it. */
   private afterAnswer(): void {
     // Also reached from a drain or a turn scheduled earlier: nothing to do once the next request is being answered.
-    if (this.socket.destroyed || this.closing || this.answering) return;
-    if (this.bodyBytesToDrop > 0) {
-      // The rest of the body gets its own time limit again (a write stall may have replaced the first).
-      this.arm('body', BODY_TIMEOUT_MS);
-      this.socket.resume();
-      return;
-    }
+    if (this.socket.destroyed || this.closing || this.answering || this.reading) return;
     this.arm(this.inputLength > 0 ? 'head' : 'keep-alive', this.inputLength > 0 ? HEADERS_TIMEOUT_MS : KEEP_ALIVE_TIMEOUT_MS);
-    this.parseNext();
+    this.processInput();
   }
 
   private answerAndClose(response: HttpResponse): void {
-    this.socket.write(serializeResponse(response, { headRequest: false, close: true }));
+    // Go's answers to requests it cannot read always say "Connection: close".
+    this.socket.write(serializeResponse(response, { headRequest: false, connection: 'close' }));
     this.closeAfterWrite();
   }
 
   /** Ends the connection after what was written, dropping what the client still sends for a moment. */
   private closeAfterWrite(): void {
     this.closing = true;
+    this.reading = undefined;
     this.input = [];
     this.inputLength = 0;
-    this.bodyBytesToDrop = Infinity;
     this.socket.end();
     this.socket.resume();
     this.arm('linger', LINGER_MS);
@@ -270,21 +345,17 @@ export class HttpConnection {
   }
 }
 
-/** How the request's body is delimited and whether the connection stays open; a number is a status to refuse it with. */
-function requestFraming(head: RequestHead): { readonly bodyBytes: number; readonly keepAlive: boolean } | 400 {
-  const contentLength = head.headers.get('content-length');
-  const transferEncoding = head.headers.get('transfer-encoding');
-  // Both at once is how requests are smuggled past proxies (RFC 9112 section 6.3): refuse.
-  if (contentLength !== undefined && transferEncoding !== undefined) return 400;
-  if (contentLength !== undefined && !/^\d{1,15}$/.test(contentLength)) return 400;
-  if (head.minorVersion === 1 && !head.headers.has('host')) return 400;
-  const connection = (head.headers.get('connection') ?? '').toLowerCase();
-  let keepAlive = head.minorVersion === 1 ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
-  let bodyBytes = contentLength === undefined ? 0 : Number(contentLength);
-  if (transferEncoding !== undefined || bodyBytes > MAX_DISCARDED_BODY_BYTES) {
-    // Not worth reading through: answer, then close.
-    bodyBytes = Infinity;
-    keepAlive = false;
-  }
-  return { bodyBytes, keepAlive };
+/**
+ * The Connection header of an answer, as Go's chunkWriter.writeHeader sets
+ * it: "keep-alive" for an HTTP/1.0 request that asked for it (RFC 9112
+ * section 9.3, Go sends it even when it then closes), "close" when the
+ * connection closes after an HTTP/1.1 answer; none otherwise.
+ */
+function connectionHeader(head: RequestHead, semantics: RequestSemantics, close: boolean): ConnectionHeader {
+  if (semantics.http10KeepAlive) return 'keep-alive';
+  return close && atLeastHttp11(head) ? 'close' : undefined;
+}
+
+function atLeastHttp11(head: RequestHead): boolean {
+  return head.majorVersion > 1 || (head.majorVersion === 1 && head.minorVersion >= 1);
 }
