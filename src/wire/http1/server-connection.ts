@@ -96,12 +96,12 @@ export class HttpConnection {
     this.arm('head', HEADERS_TIMEOUT_MS);
   }
 
-  /** Whether nothing is being answered and no request has begun to arrive. */
+  /** Whether nothing is being answered (a request whose body is still arriving is not being answered yet). */
   get idle(): boolean {
-    return !this.answering && !this.reading && this.inputLength === 0 && !this.closing;
+    return !this.answering && !this.closing;
   }
 
-  /** Shutdown: close now if idle, else after the answer in flight. */
+  /** Shutdown: close now if nothing is being answered, else after the answer in flight. */
   drain(): void {
     this.drainRequested = true;
     if (this.idle) this.socket.destroy();
@@ -195,7 +195,6 @@ export class HttpConnection {
     const { head, semantics } = result;
     this.setInput(rest);
     this.clearTimer();
-    this.budget.requestStarted(this.socket);
     const body = semantics.body;
     // Go answers without reading the body when the connection closes after the answer anyway, or when the
     // client waits for "100 Continue" (which the handler never asks for: its body is never read).
@@ -246,6 +245,9 @@ export class HttpConnection {
 
   private startAnswer(head: RequestHead, semantics: RequestSemantics, closeForBody: boolean): void {
     this.answering = true;
+    // Only now is the request the admission policy's to keep: a body still trickling in is held like a
+    // head still arriving (sheddable), or slow bodies could fill the budget and lock the kubelet out.
+    this.budget.requestStarted(this.socket);
     if (this.inputLength > 0) {
       if (this.inputLength > MAX_BUFFERED_INPUT_BYTES) {
         this.shedForPipelining();
