@@ -3,5 +3,6 @@
 
 import { goDurationTarget } from './go-duration';
 import type { DifferentialTarget } from './harness';
+import { http1VsGoTarget, http1VsLlhttpTarget } from './http1';
 
-export const TARGETS: readonly DifferentialTarget<any>[] = [goDurationTarget];
+export const TARGETS: readonly DifferentialTarget<any>[] = [goDurationTarget, http1VsGoTarget, http1VsLlhttpTarget];
