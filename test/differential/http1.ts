@@ -46,7 +46,12 @@ const LINE_END = mostly(['\r\n', '\r\n', '\n'], ['\r', '\r\r\n']);
 const METHOD = mostly(['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS', 'CONNECT', 'get'], ['G(T', 'GE T', '', 'PRI', 'M\x80']);
 const TARGET = mostly(
   ['/healthz', '/healthz?verbose=1', '/nothing', '*', 'http://h/healthz', 'HTTP://h:9808/healthz?x', 'ftp://h/healthz', '/healthz#frag', '/h\x80'],
-  ['healthz', '', '/heal\x7fthz', '/health\x00z', '/healthz?a b', '/healthz%zz', '/healthz%2', 'http://h:x/healthz', 'http://[::1/healthz', ':/healthz', 'http://h%zz/healthz'],
+  [
+    'healthz', '', '/heal\x7fthz', '/health\x00z', '/healthz?a b', '/healthz%zz', '/healthz%2', '/healthz?%zz', 'http://h:x/healthz', 'http://[::1/healthz',
+    ':/healthz', 'http://h%zz/healthz', 'http://h%41/healthz', 'http://h%c3%a9/healthz', 'http://h{/healthz', 'http://h#x/healthz', 'http://[::1]x/healthz',
+    'http://[::1]:80/healthz', 'http://[fe80::1%25en0]/healthz', 'http://u:p@h/healthz', 'http://u{@h/healthz', 'http://h:/healthz', 'http://h:80:90/healthz',
+    'http://h\x80/healthz', 'http:/healthz', 'x-y.z+w://h/healthz', '1http://h/healthz',
+  ],
 );
 const VERSION = mostly(
   ['HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/1.2', 'HTTP/2.0', 'HTTP/0.9', 'HTTP/3.0'],

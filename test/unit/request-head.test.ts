@@ -13,8 +13,10 @@ test('request targets: origin form, absolute form (RFC 9112 section 3.2.2), quer
     ['http://127.0.0.1:9808/healthz', '/healthz', ''],
     ['HTTP://node-1:9808/healthz?verbose', '/healthz', 'verbose'],
     ['https://node-1/metrics', '/metrics', ''],
-    ['http://node-1', '/', ''],
-    ['http://node-1?verbose', '/', 'verbose'],
+    // No path: "" as Go's URL.Path (its ServeMux then redirects to "/").
+    ['http://node-1', '', ''],
+    ['http://node-1?verbose', '', 'verbose'],
+    ['http://u:p@[::1]:80/healthz', '/healthz', ''],
     ['*', '*', ''],
   ];
   for (const [target, path, query] of cases) {
@@ -145,6 +147,12 @@ test('issue #21: request line: method token, single SP, target forms, HTTP-versi
     ['GET /health%7a HTTP/1.1', 'ok'],
     ['GET /heal\x7fthz HTTP/1.1', 400],
     ['GET :/healthz HTTP/1.1', 400],
+    ['GET http://h{/healthz HTTP/1.1', 400],
+    ['GET http://h%41/healthz HTTP/1.1', 400],
+    ['GET http://h%c3%a9/healthz HTTP/1.1', 'ok'],
+    ['GET http://[::1]x/healthz HTTP/1.1', 400],
+    ['GET http://u{@h/healthz HTTP/1.1', 400],
+    ['GET http://h:80:90/healthz HTTP/1.1', 'ok'],
     ['CONNECT h:443 HTTP/1.1', 'ok'],
   ];
   for (const [line, verdict] of cases) assert.equal(verdictOf(`${line}\r\nHost: h\r\n\r\n`), verdict, JSON.stringify(line));

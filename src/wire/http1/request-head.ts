@@ -71,6 +71,12 @@ const CONTROL_BYTE = /[\x00-\x1f\x7f]/;
 const SCHEME = /^[A-Za-z][A-Za-z0-9+\-.]*:/;
 /** A "%" not followed by two hex digits (RFC 3986 section 2.1; Go's url.unescape refuses it). */
 const BAD_PERCENT_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
+/** What Go's url.Parse lets stand unescaped in a host (RFC 3986 reg-name, IP literal and port characters, and bytes past ASCII). */
+const URL_HOST = /^[0-9A-Za-z!$&'()*+,;=:[\]<>"\-_.~%\x80-\xff]*$/;
+/** In a host, Go accepts a %-escape only of a byte past ASCII, or "%25" (an IPv6 zone). */
+const URL_HOST_ASCII_ESCAPE = /%(?!25)[0-7]/;
+/** RFC 3986 section 3.2.1 userinfo characters (Go's validUserinfo). */
+const URL_USERINFO = /^[0-9A-Za-z\-._:~!$&'()*+,;=%@]*$/;
 /** Go's httpguts.ValidHostHeader: the bytes that may appear in a Host value (RFC 3986 host and port characters). */
 const VALID_HOST = /^[0-9A-Za-z!$%&'()*+,\-.:;=[\]_~]*$/;
 /** RFC 9112 section 5.2: obs-fold lines start with SP or HTAB. */
@@ -179,11 +185,22 @@ function checkTarget(target: string): string | undefined {
   if (scheme && rest.startsWith('//')) {
     const authorityEnd = rest.indexOf('/', 2);
     const authority = rest.slice(2, authorityEnd < 0 ? undefined : authorityEnd);
-    const host = authority.slice(authority.lastIndexOf('@') + 1);
-    const portAt = host.startsWith('[') ? host.indexOf(']:') + 1 : host.lastIndexOf(':');
-    if (host.startsWith('[') && !host.includes(']')) return problem('missing "]" in host');
-    if (portAt > 0 && !/^:[0-9]*$/.test(host.slice(portAt))) return problem('invalid port');
+    const at = authority.lastIndexOf('@');
+    const host = authority.slice(at + 1);
+    if (at >= 0 && !URL_USERINFO.test(authority.slice(0, at))) return problem('invalid userinfo');
     if (BAD_PERCENT_ESCAPE.test(authority)) return problem('invalid URL escape');
+    // RFC 3986 section 3.2.2: an IP literal in brackets, then an optional ":port"; else the port follows the last ":".
+    let port = '';
+    if (host.startsWith('[')) {
+      const close = host.lastIndexOf(']');
+      if (close < 0) return problem('missing "]" in host');
+      port = host.slice(close + 1);
+    } else if (host.includes(':')) {
+      port = host.slice(host.lastIndexOf(':'));
+    }
+    if (port !== '' && !/^:[0-9]*$/.test(port)) return problem('invalid port');
+    const zoneAt = host.indexOf('%25');
+    if (!URL_HOST.test(host) || URL_HOST_ASCII_ESCAPE.test(zoneAt < 0 ? host : host.slice(0, zoneAt))) return problem('invalid host');
     rest = authorityEnd < 0 ? '' : rest.slice(authorityEnd);
   }
   if (BAD_PERCENT_ESCAPE.test(rest)) return problem('invalid URL escape');
@@ -375,17 +392,22 @@ function authorityFormPathOf(target: string): string {
   return pathAt < 0 ? '' : target.slice(pathAt);
 }
 
-/** "/a?b" for "/a?b", "scheme://host/a?b" (absolute form), "*"; "" for an authority or opaque form. */
+/**
+ * "/a?b" for "/a?b" and "scheme://host/a?b" (absolute form), "*" for "*";
+ * as Go's URL.Path, the path is "" when the absolute form has none
+ * ("http://host?b": "?b"), and for an opaque form ("scheme:x").
+ */
 function originFormOf(target: string): string {
   if (target.startsWith('/') || target === '*') return target;
   const scheme = SCHEME.exec(target);
   if (!scheme) return '';
-  let rest = target.slice(scheme[0].length);
-  if (rest.startsWith('//')) {
-    const pathAt = rest.slice(2).search(/[/?]/);
-    rest = pathAt < 0 ? '' : rest.slice(2 + pathAt);
-  } else if (!rest.startsWith('/')) {
-    return '';
+  const rest = target.slice(scheme[0].length);
+  const queryAt = rest.indexOf('?');
+  const query = queryAt < 0 ? '' : rest.slice(queryAt);
+  const beforeQuery = queryAt < 0 ? rest : rest.slice(0, queryAt);
+  if (beforeQuery.startsWith('//')) {
+    const pathAt = beforeQuery.indexOf('/', 2);
+    return (pathAt < 0 ? '' : beforeQuery.slice(pathAt)) + query;
   }
-  return rest.startsWith('?') ? `/${rest}` : rest.startsWith('/') ? rest : `/${rest}`;
+  return (beforeQuery.startsWith('/') ? beforeQuery : '') + query;
 }
