@@ -14,13 +14,11 @@
 // after a POST), and routing (unclean paths, percent-decoding: src/http/server.ts).
 
 import * as http from 'node:http';
-import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import { ConnectionAdmission, HttpConnection } from '../../src/wire/http1/server-connection';
-import { notFoundResponse, textResponse } from '../../src/wire/http1/response';
 import { buildGoProgram } from '../helpers/go-program';
-import { exchangeUntilQuiet, RawOutcome, summarizeResponses } from '../helpers/raw-http';
+import { startOurServer } from '../helpers/http1-server';
+import { exchangeUntilQuiet, RawOutcome, summarizeResponses, verdictOf } from '../helpers/raw-http';
 import type { Comparator, DifferentialTarget } from './harness';
 import { OracleProcess } from './oracle-process';
 
@@ -102,43 +100,41 @@ const request = fc
   })
   .map((r) => `${r.method}${r.sp1}${r.target}${r.sp2}${r.version}${r.lineEnd}${r.host ? 'Host: h\r\n' : ''}${r.fields.join('')}${r.headEnd}${r.body}`);
 
+/** A well-formed request with the fields that decide keep-alive, Expect and framing: the semantics past the parser. */
+const PLAUSIBLE = fc
+  .record({
+    method: fc.constantFrom('GET', 'HEAD', 'POST', 'OPTIONS', 'PUT'),
+    target: fc.constantFrom('/healthz', '/nothing', '*', 'http://h/healthz'),
+    version: fc.constantFrom('1.0', '1.1', '1.1'),
+    host: fc.boolean(),
+    connections: fc.array(fc.constantFrom('close', 'keep-alive', 'Keep-Alive', 'keep-alive, close', 'close, keep-alive', 'upgrade', 'te, keep-alive', 'CLOSE', ' ', 'keep-alive;q'), { maxLength: 2 }),
+    expect: fc.option(fc.constantFrom('100-continue', '100-continue, x', 'x', ''), { freq: 4 }),
+    body: fc.constantFrom('', '', 'cl', 'cl0', 'chunked', 'te-cl', 'cl-short'),
+  })
+  .map((r) => {
+    const fields = [r.host ? 'Host: h' : '', ...r.connections.map((c) => `Connection: ${c}`), r.expect === null ? '' : `Expect: ${r.expect}`];
+    const framing: Record<string, [string, string]> = {
+      '': ['', ''],
+      cl: ['Content-Length: 5', 'abcde'],
+      cl0: ['Content-Length: 0', ''],
+      chunked: ['Transfer-Encoding: chunked', '5\r\nabcde\r\n0\r\n\r\n'],
+      'te-cl': ['Transfer-Encoding: chunked\r\nContent-Length: 3', '3\r\nabc\r\n0\r\n\r\n'],
+      'cl-short': ['Content-Length: 5', 'abc'],
+    };
+    const [field, body] = framing[r.body];
+    return `${r.method} ${r.target} HTTP/${r.version}\r\n${[...fields, field].filter((f) => f !== '').map((f) => `${f}\r\n`).join('')}\r\n${body}`;
+  });
+
 /** A well-formed GET /healthz, mixed in so that pipelines show what a server made of the bytes before it. */
 const PLAIN_GET = fc.constantFrom('GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n', 'GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n', 'HEAD /healthz HTTP/1.1\r\nHost: h\r\n\r\n');
 
 export const rawExchangeInputs: fc.Arbitrary<RawExchangeInput> = fc.record({
   bytes: fc
-    .array(fc.oneof({ weight: 3, arbitrary: request }, { weight: 1, arbitrary: PLAIN_GET }), { minLength: 1, maxLength: 3 })
+    .array(fc.oneof({ weight: 3, arbitrary: request }, { weight: 2, arbitrary: PLAUSIBLE }, { weight: 1, arbitrary: PLAIN_GET }), { minLength: 1, maxLength: 3 })
     .map((requests) => requests.join('')),
   splitAt: fc.oneof({ weight: 3, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(fc.nat({ max: 400 }), { maxLength: 3 }) }),
   halfClose: fc.boolean(),
 });
-
-/** Starts the server under test on a loopback port: the wire pieces with a /healthz route, as the sidecar routes it. */
-export async function startOurServer(): Promise<{ port: number; close(): Promise<void> }> {
-  const admission: ConnectionAdmission = { requestStarted() {}, requestAnswered() {}, shed: (socket) => socket.destroy() };
-  const connections = new Set<HttpConnection>();
-  // As src/http/server.ts: a client's FIN must not end our side before its answers are written.
-  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-    const connection = new HttpConnection(socket, (head) => (head.path === '/healthz' ? textResponse(200, 'ok') : notFoundResponse()), admission);
-    connections.add(connection);
-    socket.on('close', () => connections.delete(connection));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const connection of connections) connection.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-/** The verdict compared with Go: "[200 keep-alive, 400 close] closed" (statuses, Connection headers, whether the server closed). */
-export function verdictOf(outcome: RawOutcome): string {
-  const answers = summarizeResponses(outcome.received).map((r) => (r.connection === undefined ? `${r.status}` : `${r.status} ${r.connection}`));
-  return `[${answers.join(', ')}] ${outcome.closed ? 'closed' : 'open'}`;
-}
 
 /**
  * The verdict compared with node:http: the statuses only. What node:http adds

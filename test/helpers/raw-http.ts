@@ -130,3 +130,9 @@ export function summarizeResponses(received: Buffer): ResponseSummary[] {
   }
   return summaries;
 }
+
+/** A server's verdict as the differential tests compare it: "[200 keep-alive, 400 close] closed" (statuses, Connection headers, whether the server closed). */
+export function verdictOf(outcome: RawOutcome): string {
+  const answers = summarizeResponses(outcome.received).map((r) => (r.connection === undefined ? `${r.status}` : `${r.status} ${r.connection}`));
+  return `[${answers.join(', ')}] ${outcome.closed ? 'closed' : 'open'}`;
+}

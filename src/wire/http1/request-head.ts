@@ -14,8 +14,8 @@
 // faults gets): each line as it completes (request line, then a field line
 // without a colon: 400 before the head ends), then two Host fields (400),
 // Transfer-Encoding (501), Content-Length (400), Trailer (400), the version
-// (505), a missing or malformed Host (400), field names and values (400),
-// Expect (417). Go's net/http server.go readRequest, request.go readRequest,
+// (505), a missing or malformed Host (400), field names and values (400);
+// then the server's Expect rule (417). Go's net/http server.go readRequest, request.go readRequest,
 // transfer.go readTransfer, net/textproto reader.go ReadMIMEHeader.
 
 export interface RequestHead {
@@ -45,11 +45,15 @@ export interface RequestSemantics {
   readonly http10KeepAlive: boolean;
   /** "Expect: 100-continue" on HTTP/1.1 with a body: Go answers without reading the body, then closes. */
   readonly expectContinue: boolean;
+  /** An Expect other than 100-continue (RFC 9110 section 10.1.1): answered 417, then closed, as Go does. */
+  readonly expectationFailed: boolean;
+  /** The request itself asks to close (Go's Request.Close): an unread Content-Length body is then not read before closing. */
+  readonly requestClose: boolean;
 }
 
 /** A head that cannot be served: the status to answer with, and why (for the body). */
 export interface HeadError {
-  readonly status: 400 | 417 | 431 | 501 | 505;
+  readonly status: 400 | 431 | 501 | 505;
   readonly reason: string;
 }
 
@@ -336,7 +340,6 @@ function readCompleteHead(buffer: Buffer, headStart: number, consumedBytes: numb
   // RFC 9110 section 10.1.1; Go answers 417 to any other expectation, and reads only the first Expect field.
   const expect = valuesOf('expect')[0] ?? '';
   const expectsContinue = hasToken(expect, '100-continue');
-  if (!expectsContinue && expect !== '') return { error: { status: 417, reason: `unsupported expectation ${JSON.stringify(expect)}` } };
 
   // RFC 9112 section 9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive" (Go: the first Connection field decides that).
   const connections = valuesOf('connection');
@@ -368,6 +371,8 @@ function readCompleteHead(buffer: Buffer, headStart: number, consumedBytes: numb
       closeAfterAnswer: !http10KeepAlive && (!atLeast11 || wantsClose),
       http10KeepAlive,
       expectContinue: expectsContinue && atLeast11 && body.kind !== 'none',
+      expectationFailed: !expectsContinue && expect !== '',
+      requestClose: requestCloses,
     },
     consumedBytes,
   };

@@ -57,12 +57,30 @@ const MAX_UNREAD_OUTPUT_BYTES = 16 * 1024;
 
 type TimerPurpose = 'head' | 'keep-alive' | 'body' | 'write-stall' | 'linger';
 
-/** The request being served: its head, and while its body is read, how much is left. */
+/** Where a body ends: bytes still to drop (Content-Length), or the chunked body's reader. */
+type BodyReader = { bytesLeft: bigint } | ChunkedBodySkipper;
+
+/** The request being served while its body is read before the answer. */
 interface CurrentRequest {
   readonly head: RequestHead;
-  readonly semantics: RequestSemantics;
-  /** Body bytes still to drop (Content-Length), or the chunked body's reader. */
-  body: { bytesLeft: bigint } | ChunkedBodySkipper;
+  readonly plan: AnswerPlan;
+  readonly body: BodyReader;
+}
+
+/** How a request is answered, decided from its head as Go's server decides it (server.go serve, writeHeader, body.Close). */
+interface AnswerPlan {
+  /** The answer when it is not the route's: 417, and the asterisk-form ones. */
+  readonly fixed: HttpResponse | undefined;
+  /** The connection closes after the answer (its Connection header then says "close" to HTTP/1.1). */
+  readonly close: boolean;
+  /** Read the body through before answering; else answer at once. */
+  readonly readBodyFirst: boolean;
+  /** Send "100 Continue" before reading the body (only a handler that reads the body makes Go send it). */
+  readonly sendContinue: boolean;
+  /** After a closing answer, read the unread body through before closing (Go's body.Close: up to its limit, waiting for it). */
+  readonly drainBeforeClose: boolean;
+  /** HTTP/1.0 asking for keep-alive: the answer says "Connection: keep-alive" (Go's wants10KeepAlive). */
+  readonly http10KeepAlive: boolean;
 }
 
 export class HttpConnection {
@@ -77,6 +95,10 @@ export class HttpConnection {
   private answering = false;
   /** Set once a closing answer is written or the connection is condemned; nothing more is parsed. */
   private closing = false;
+  /** After a closing answer: the unread body to read through before the connection ends (Go does). */
+  private drainingBody: BodyReader | undefined;
+  /** The body of the request being answered that was not read first, when it is to be drained after a closing answer. */
+  private unreadBody: BodyReader | undefined;
   /** The peer half-closed: answer what is complete in the input, then close. */
   private peerEnded = false;
   /** Shutdown: answer what is in flight, then close. */
@@ -112,7 +134,11 @@ export class HttpConnection {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closing) return; // lingering after a closing answer: drop what still comes
+    if (this.closing) {
+      // Lingering after a closing answer: drop what still comes, watching for the end of a body being drained.
+      if (this.drainingBody && bodyEndIn(this.drainingBody, chunk) !== 'more') this.endAfterDrain();
+      return;
+    }
     this.input.push(chunk);
     this.inputLength += chunk.length;
     if (this.answering) {
@@ -144,7 +170,8 @@ export class HttpConnection {
 
   private onPeerEnd(): void {
     this.peerEnded = true;
-    if (!this.answering && !this.closing) this.processInput();
+    if (this.drainingBody) this.endAfterDrain();
+    else if (!this.answering && !this.closing) this.processInput();
   }
 
   /** The input as one buffer (it is bounded: a head, or what arrived while a body is read). */
@@ -195,18 +222,14 @@ export class HttpConnection {
     const { head, semantics } = result;
     this.setInput(rest);
     this.clearTimer();
-    const body = semantics.body;
-    // Go answers without reading the body when the connection closes after the answer anyway, or when the
-    // client waits for "100 Continue" (which the handler never asks for: its body is never read).
-    if (body.kind === 'none' || semantics.closeAfterAnswer || semantics.expectContinue) {
-      this.startAnswer(head, semantics, body.kind !== 'none');
+    const plan = planAnswer(head, semantics, MAX_DISCARDED_BODY_BYTES);
+    if (!plan.readBodyFirst) {
+      this.unreadBody = plan.drainBeforeClose ? bodyReaderFor(semantics) : undefined;
+      this.startAnswer(head, plan, false);
       return;
     }
-    if (body.kind === 'length' && body.bytes > BigInt(MAX_DISCARDED_BODY_BYTES)) {
-      this.startAnswer(head, semantics, true);
-      return;
-    }
-    this.reading = { head, semantics, body: body.kind === 'length' ? { bytesLeft: body.bytes } : new ChunkedBodySkipper(MAX_DISCARDED_BODY_BYTES) };
+    if (plan.sendContinue) this.socket.write(CONTINUE);
+    this.reading = { head, plan, body: bodyReaderFor(semantics) };
     this.arm('body', BODY_TIMEOUT_MS);
     this.readBody(this.reading);
   }
@@ -216,20 +239,15 @@ export class HttpConnection {
     let finished: 'complete' | 'broken' | undefined;
     if (this.inputLength > 0) {
       const buffer = this.joinedInput();
-      if (request.body instanceof ChunkedBodySkipper) {
-        const progress = request.body.feed(buffer);
-        if ('consumed' in progress) {
-          this.setInput(buffer.subarray(progress.consumed));
-          if (progress.state === 'done') finished = 'complete';
-        } else {
-          this.setInput(Buffer.alloc(0));
-          finished = 'broken';
-        }
+      const end = bodyEndIn(request.body, buffer);
+      if (end === 'broken') {
+        this.setInput(Buffer.alloc(0));
+        finished = 'broken';
+      } else if (end !== 'more') {
+        this.setInput(buffer.subarray(end));
+        finished = 'complete';
       } else {
-        const dropped = Number(request.body.bytesLeft < BigInt(buffer.length) ? request.body.bytesLeft : BigInt(buffer.length));
-        request.body.bytesLeft -= BigInt(dropped);
-        this.setInput(buffer.subarray(dropped));
-        if (request.body.bytesLeft === 0n) finished = 'complete';
+        this.setInput(Buffer.alloc(0));
       }
     }
     // Go: a body cut short by the end of the input is answered, and the connection closed.
@@ -240,10 +258,10 @@ export class HttpConnection {
     }
     this.reading = undefined;
     this.clearTimer();
-    this.startAnswer(request.head, request.semantics, finished === 'broken');
+    this.startAnswer(request.head, request.plan, finished === 'broken');
   }
 
-  private startAnswer(head: RequestHead, semantics: RequestSemantics, closeForBody: boolean): void {
+  private startAnswer(head: RequestHead, plan: AnswerPlan, closeForBody: boolean): void {
     this.answering = true;
     // Only now is the request the admission policy's to keep: a body still trickling in is held like a
     // head still arriving (sheddable), or slow bodies could fill the budget and lock the kubelet out.
@@ -255,23 +273,13 @@ export class HttpConnection {
       }
       this.socket.pause();
     }
-    void this.answer(head, semantics, closeForBody);
+    void this.answer(head, plan, closeForBody);
   }
 
-  private async answer(head: RequestHead, semantics: RequestSemantics, closeForBody: boolean): Promise<void> {
+  private async answer(head: RequestHead, plan: AnswerPlan, closeForBody: boolean): Promise<void> {
     let response: HttpResponse;
-    let close = semantics.closeAfterAnswer || closeForBody;
     try {
-      if (head.target === '*' && head.method === 'OPTIONS') {
-        // RFC 9110 section 9.3.7: "OPTIONS *" asks about the server itself; Go's server answers 200 with no body.
-        response = { status: 200, body: '', headers: {} };
-      } else if (head.target === '*') {
-        // Asterisk-form (RFC 9112 section 3.2.4) is for OPTIONS only: Go's ServeMux answers 400, and closes HTTP/1.1 connections.
-        response = { status: 400, body: '', headers: {} };
-        close ||= atLeastHttp11(head);
-      } else {
-        response = await this.router(head);
-      }
+      response = plan.fixed ?? (await this.router(head));
     } catch (err) {
       // Handlers turn driver failures into answers; reaching here is our bug. Answer, don't crash.
       response = textResponse(500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
@@ -279,10 +287,14 @@ export class HttpConnection {
     this.answering = false;
     this.budget.requestAnswered(this.socket);
     if (this.socket.destroyed) return;
-    close ||= this.drainRequested;
-    this.socket.write(serializeResponse(response, { headRequest: head.method === 'HEAD', connection: connectionHeader(head, semantics, close) }));
+    const close = plan.close || closeForBody || this.drainRequested;
+    const connection = plan.fixed?.status === 417 ? 'close' : connectionHeader(head, plan.http10KeepAlive, close);
+    this.socket.write(serializeResponse(response, { headRequest: head.method === 'HEAD', connection }));
+    const unread = this.unreadBody;
+    this.unreadBody = undefined;
     if (close) {
-      this.closeAfterWrite();
+      if (unread && !this.drainRequested) this.drainThenClose(unread);
+      else this.closeAfterWrite();
       return;
     }
     if (this.socket.writableLength > MAX_UNREAD_OUTPUT_BYTES) {
@@ -320,6 +332,31 @@ export class HttpConnection {
     this.arm('linger', LINGER_MS);
   }
 
+  /**
+   * Go reads a small unread body through before it closes after an answer
+   * (body.Close), so the connection ends only once the body has arrived or
+   * the client ends it: the same here, within the body time limit.
+   */
+  private drainThenClose(body: BodyReader): void {
+    this.closing = true;
+    const buffered = this.inputLength > 0 ? this.joinedInput() : undefined;
+    this.input = [];
+    this.inputLength = 0;
+    this.socket.resume();
+    if (this.peerEnded || (buffered !== undefined && bodyEndIn(body, buffered) !== 'more')) {
+      this.endAfterDrain();
+      return;
+    }
+    this.drainingBody = body;
+    this.arm('body', BODY_TIMEOUT_MS);
+  }
+
+  private endAfterDrain(): void {
+    this.drainingBody = undefined;
+    this.socket.end();
+    this.arm('linger', LINGER_MS);
+  }
+
   private arm(purpose: TimerPurpose, ms: number): void {
     this.clearTimer();
     this.timerPurpose = purpose;
@@ -347,14 +384,69 @@ export class HttpConnection {
   }
 }
 
+/** Go's interim answer to "Expect: 100-continue" when the body is read (RFC 9110 section 15.2.1). */
+const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+
+/** The empty answers Go's server itself gives to asterisk-form targets (Content-Length: 0, no Content-Type). */
+const EMPTY_OK: HttpResponse = { status: 200, body: '', headers: {} };
+const EMPTY_BAD_REQUEST: HttpResponse = { status: 400, body: '', headers: {} };
+
+/**
+ * How Go's server answers a request it has read the head of: which answer,
+ * whether the body is read first, whether the connection closes, and
+ * whether an unread body is read through before it does.
+ */
+function planAnswer(head: RequestHead, semantics: RequestSemantics, maxBodyBytes: number): AnswerPlan {
+  const { body, http10KeepAlive } = semantics;
+  const hasBody = body.kind !== 'none';
+  // Go's body.Close reads an unread body before closing, except a Content-Length body of a request that asked to close.
+  const drainBeforeClose = hasBody && !(body.kind === 'length' && (semantics.requestClose || body.bytes > BigInt(maxBodyBytes)));
+  if (semantics.expectationFailed) {
+    // RFC 9110 section 10.1.1: Go answers 417 with "Connection: close" before any handler.
+    return { fixed: clientErrorResponse(417), close: true, readBodyFirst: false, sendContinue: false, drainBeforeClose, http10KeepAlive };
+  }
+  if (head.target === '*' && head.method === 'OPTIONS') {
+    // RFC 9110 section 9.3.7: "OPTIONS *" asks about the server itself; Go's server reads the body whatever the
+    // connection's fate (asking for it with "100 Continue" if the client waits for that), then answers 200 with no body.
+    return { fixed: EMPTY_OK, close: semantics.closeAfterAnswer, readBodyFirst: hasBody, sendContinue: semantics.expectContinue, drainBeforeClose: false, http10KeepAlive };
+  }
+  // Asterisk-form (RFC 9112 section 3.2.4) is for OPTIONS only: Go's ServeMux answers 400 and closes an HTTP/1.1 connection.
+  const fixed = head.target === '*' ? EMPTY_BAD_REQUEST : undefined;
+  // A client waiting for "100 Continue" never gets it (no route reads a body): Go answers and closes.
+  const close = semantics.closeAfterAnswer || (fixed !== undefined && atLeastHttp11(head)) || (hasBody && semantics.expectContinue);
+  if (close || !hasBody) return { fixed, close, readBodyFirst: false, sendContinue: false, drainBeforeClose, http10KeepAlive };
+  if (body.kind === 'length' && body.bytes > BigInt(maxBodyBytes)) {
+    // Too large to read through for a route that reads no body: answered at once, then closed.
+    return { fixed, close: true, readBodyFirst: false, sendContinue: false, drainBeforeClose: false, http10KeepAlive };
+  }
+  return { fixed, close: false, readBodyFirst: true, sendContinue: false, drainBeforeClose: false, http10KeepAlive };
+}
+
+function bodyReaderFor(semantics: RequestSemantics): BodyReader {
+  const { body } = semantics;
+  return body.kind === 'length' ? { bytesLeft: body.bytes } : new ChunkedBodySkipper(MAX_DISCARDED_BODY_BYTES);
+}
+
+/** Feeds `input` to a body: 'more' (all of it was body), the offset where the body ended in it, or 'broken' (malformed, too large). */
+function bodyEndIn(body: BodyReader, input: Buffer): number | 'more' | 'broken' {
+  if (body instanceof ChunkedBodySkipper) {
+    const progress = body.feed(input);
+    if (!('consumed' in progress)) return 'broken';
+    return progress.state === 'done' ? progress.consumed : 'more';
+  }
+  const dropped = body.bytesLeft < BigInt(input.length) ? Number(body.bytesLeft) : input.length;
+  body.bytesLeft -= BigInt(dropped);
+  return body.bytesLeft === 0n ? dropped : 'more';
+}
+
 /**
  * The Connection header of an answer, as Go's chunkWriter.writeHeader sets
  * it: "keep-alive" for an HTTP/1.0 request that asked for it (RFC 9112
  * section 9.3, Go sends it even when it then closes), "close" when the
  * connection closes after an HTTP/1.1 answer; none otherwise.
  */
-function connectionHeader(head: RequestHead, semantics: RequestSemantics, close: boolean): ConnectionHeader {
-  if (semantics.http10KeepAlive) return 'keep-alive';
+function connectionHeader(head: RequestHead, http10KeepAlive: boolean, close: boolean): ConnectionHeader {
+  if (http10KeepAlive) return 'keep-alive';
   return close && atLeastHttp11(head) ? 'close' : undefined;
 }
 
