@@ -44,6 +44,10 @@ test("issue #21: keep-alive, half-close and bodies as Go's server handles them",
     // Content-Length body of a request that itself asked to close.
     ['POST /healthz HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: 5\r\n\r\nabc', false, '[200 close] closed'],
     ['POST /healthz HTTP/1.1\r\nHost: h\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab', false, '[200 close] open'],
+    // After a POST, Go drops up to four stray CR or LF bytes; elsewhere a line of a bare CR is a malformed request line.
+    [`POST /healthz HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n\r\r\n${HEALTHZ}`, false, '[200, 200] open'],
+    [`POST /healthz HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n\n\r${HEALTHZ}`, false, '[200, 200] open'],
+    [`${HEALTHZ}\r\r\n${HEALTHZ}`, false, '[200, 400 close] closed'],
   ]);
 });
 

@@ -99,6 +99,8 @@ export class HttpConnection {
   private drainingBody: BodyReader | undefined;
   /** The body of the request being answered that was not read first, when it is to be drained after a closing answer. */
   private unreadBody: BodyReader | undefined;
+  /** The last request was a POST: Go drops up to four stray CR/LF bytes before the next one. */
+  private afterPost = false;
   /** The peer half-closed: answer what is complete in the input, then close. */
   private peerEnded = false;
   /** Shutdown: answer what is in flight, then close. */
@@ -200,7 +202,24 @@ export class HttpConnection {
       else this.socket.resume();
       return;
     }
-    const buffer = this.joinedInput();
+    let buffer = this.joinedInput();
+    if (this.afterPost) {
+      // Go (server.go readRequest, "RFC 7230 section 3 tolerance for old buggy clients"): after a POST, up to
+      // four CR or LF bytes before the next request are dropped, once four bytes are there (or the input ended).
+      if (buffer.length < 4 && !this.peerEnded) {
+        this.socket.resume();
+        return;
+      }
+      let stray = 0;
+      while (stray < Math.min(4, buffer.length) && (buffer[stray] === 0x0d || buffer[stray] === 0x0a)) stray++;
+      buffer = buffer.subarray(stray);
+      this.setInput(buffer);
+      this.afterPost = false;
+      if (buffer.length === 0) {
+        this.processInput();
+        return;
+      }
+    }
     const result = readRequestHead(buffer, MAX_HEAD_BYTES, this.checkedHeadBytes);
     if ('incomplete' in result) {
       this.checkedHeadBytes = result.checkedBytes;
@@ -220,6 +239,7 @@ export class HttpConnection {
     this.checkedHeadBytes = 0;
     const rest = buffer.subarray(result.consumedBytes);
     const { head, semantics } = result;
+    this.afterPost = head.method === 'POST';
     this.setInput(rest);
     this.clearTimer();
     const plan = planAnswer(head, semantics, MAX_DISCARDED_BODY_BYTES);
