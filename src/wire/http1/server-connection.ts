@@ -125,10 +125,10 @@ export class HttpConnection {
     return !this.answering && !this.closing;
   }
 
-  /** Shutdown: close now if nothing is being answered, else after the answer in flight. */
+  /** Shutdown: close now if nothing is being answered (or only an answered request's body is awaited), else after the answer in flight. */
   drain(): void {
     this.drainRequested = true;
-    if (this.idle) this.socket.destroy();
+    if (this.idle || this.drainingBody) this.socket.destroy();
   }
 
   destroy(): void {
@@ -227,8 +227,8 @@ export class HttpConnection {
         this.socket.resume();
         return;
       }
-      // Go: a request cut short by the end of the input is malformed (empty lines alone are not a request).
-      if (buffer.every((byte) => byte === 0x0d || byte === 0x0a)) this.closeAfterWrite();
+      // Go: a request cut short by the end of the input is malformed (empty lines alone are not a request here).
+      if (/^(\r?\n)*$/.test(buffer.toString('latin1'))) this.closeAfterWrite();
       else this.answerAndClose(clientErrorResponse(400));
       return;
     }
