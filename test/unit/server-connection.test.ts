@@ -59,6 +59,8 @@ test('issue #21: Expect and asterisk-form as Go: 417, no 100 Continue unless the
     ['POST /healthz HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nabc', false, '[200 close] open'],
     ['POST /healthz HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n', false, '[200] open'],
     ['OPTIONS * HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nabcde', false, '[100, 200] open'],
+    ['OPTIONS * HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nabc', true, '[200] closed'],
+    ['OPTIONS * HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nabc', true, '[100, 200 close] closed'],
     ['GET * HTTP/1.1\r\nHost: h\r\n\r\n', false, '[400 close] closed'],
     ['GET * HTTP/1.0\r\nConnection: keep-alive\r\n\r\n', false, '[400 keep-alive] open'],
   ]);

@@ -271,7 +271,11 @@ export class HttpConnection {
       }
     }
     // Go: a body cut short by the end of the input is answered, and the connection closed.
-    if (finished === undefined && this.peerEnded) finished = 'broken';
+    if (finished === undefined && this.peerEnded) {
+      // Go's OPTIONS * handler reads a Content-Length body itself and drops the error of one cut short, after
+      // which Go's own read sees a plain end: no "Connection: close" on the answer (the connection still ends).
+      finished = request.plan.fixed === EMPTY_OK && !request.plan.sendContinue && !(request.body instanceof ChunkedBodySkipper) ? 'complete' : 'broken';
+    }
     if (finished === undefined) {
       this.socket.resume();
       return;
