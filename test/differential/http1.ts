@@ -130,6 +130,14 @@ const PLAUSIBLE = fc
     return r.body === 'cl-short' ? { text: `${head}${body}`, beforeAnother: `${head}${body}de${stray}` } : { text: `${head}${body}${stray}` };
   });
 
+/** Any bytes, mostly of the HTTP alphabet, ending in an empty line now and then. */
+const ANY_BYTES = fc
+  .string({ unit: fc.oneof(fc.constantFrom(' ', ':', '/', '\r', '\n', '\t', 'G', 'E', 'T', 'H', 'P', '1', '.', '0'), fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c))), maxLength: 60 })
+  // Not starting with a line end: empty lines before a request line are a deliberate difference (see above).
+  .map((text) => text.replace(/^[\r\n]+/, ''))
+  .filter((text) => text !== '')
+  .chain((text) => fc.constantFrom('', '\r\n\r\n', '\n\n').map((end) => `${text}${end}`));
+
 /** A well-formed GET /healthz, mixed in so that pipelines show what a server made of the bytes before it. */
 const PLAIN_GET = fc.constantFrom('GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n', 'GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n', 'HEAD /healthz HTTP/1.1\r\nHost: h\r\n\r\n');
 
@@ -140,6 +148,7 @@ export const rawExchangeInputs: fc.Arbitrary<RawExchangeInput> = fc.record({
         { weight: 3, arbitrary: request.map((text) => ({ text })) },
         { weight: 2, arbitrary: PLAUSIBLE },
         { weight: 1, arbitrary: PLAIN_GET.map((text) => ({ text })) },
+        { weight: 1, arbitrary: ANY_BYTES.map((text) => ({ text })) },
       ),
       { minLength: 1, maxLength: 3 },
     )
