@@ -1,108 +1,418 @@
 // Reads an HTTP/1.x request head (request line and header fields, RFC 9112)
-// from the bytes a connection has buffered. Written by hand, with the server
-// in http-connection.ts, because Node's HTTP server parses every request of a received
-// chunk before the application can stop it: 64 KiB of pipelined requests cost
-// 141 ms of CPU on Node 24 (217 ms on Node 20) and a request and a response
-// object each (measured), so a client that never reads could stall the
-// kubelet's probe and grow memory.
-// Here a connection is read one request at a time, as Go's net/http does.
+// from the bytes a connection has buffered, and decides what Go's net/http
+// server (the server upstream livenessprobe runs) decides about it: 400, 501
+// or 505, how the body is delimited, and whether the connection stays open.
+// Written by hand, with the server in server-connection.ts, because Node's
+// HTTP server parses every request of a received chunk before the
+// application can stop it: 64 KiB of pipelined requests cost 141 ms of CPU on
+// Node 24 (217 ms on Node 20) and a request and a response object each
+// (measured), so a client that never reads could stall the kubelet's probe
+// and grow memory. Here a connection is read one request at a time, as Go's
+// net/http does.
+//
+// Go's order of checks is kept (it decides which status a request with two
+// faults gets): each line as it completes (request line, then a field line
+// without a colon: 400 before the head ends), then two Host fields (400),
+// Transfer-Encoding (501), Content-Length (400), Trailer (400), the version
+// (505), a missing or malformed Host (400), field names and values (400);
+// then the server's Expect rule (417). Go's net/http server.go readRequest, request.go readRequest,
+// transfer.go readTransfer, net/textproto reader.go ReadMIMEHeader.
 
 export interface RequestHead {
   readonly method: string;
-  /** The path of the request target, without the query ("/healthz"). */
+  /** The request-target as sent ("/healthz?verbose", "http://host/healthz", "*"). */
+  readonly target: string;
+  /** The path of the request target, without the query ("/healthz"), as sent (not percent-decoded). */
   readonly path: string;
   /** The query without "?", or "" ("verbose=1"). */
   readonly query: string;
-  readonly minorVersion: 0 | 1;
+  /** From "HTTP/<major>.<minor>"; only major 1 is served (and Go's "PRI * HTTP/2.0"). */
+  readonly majorVersion: number;
+  readonly minorVersion: number;
   /** Field names in lower case; repeated fields joined with ", ". */
   readonly headers: ReadonlyMap<string, string>;
 }
 
+/** How the request's body is delimited (RFC 9112 section 6.3, as Go's transfer.go reads it). */
+export type RequestBody = { readonly kind: 'none' } | { readonly kind: 'length'; readonly bytes: bigint } | { readonly kind: 'chunked' };
+
+/** What the head says about the connection and the answer, as Go's server decides it. */
+export interface RequestSemantics {
+  readonly body: RequestBody;
+  /** The connection closes after the answer (HTTP/1.0 without keep-alive, "Connection: close", the h2 preface). */
+  readonly closeAfterAnswer: boolean;
+  /** HTTP/1.0 with "Connection: keep-alive": the answer says "Connection: keep-alive" (Go's wants10KeepAlive). */
+  readonly http10KeepAlive: boolean;
+  /** "Expect: 100-continue" on HTTP/1.1 with a body: Go answers without reading the body, then closes. */
+  readonly expectContinue: boolean;
+  /** An Expect other than 100-continue (RFC 9110 section 10.1.1): answered 417, then closed, as Go does. */
+  readonly expectationFailed: boolean;
+  /** The request itself asks to close (Go's Request.Close): an unread Content-Length body is then not read before closing. */
+  readonly requestClose: boolean;
+}
+
 /** A head that cannot be served: the status to answer with, and why (for the body). */
 export interface HeadError {
-  readonly status: 400 | 431 | 505;
+  readonly status: 400 | 431 | 501 | 505;
   readonly reason: string;
 }
 
 export type HeadResult =
-  | { readonly head: RequestHead; readonly consumedBytes: number }
+  | { readonly head: RequestHead; readonly semantics: RequestSemantics; readonly consumedBytes: number }
   | { readonly error: HeadError }
-  /** The head is not complete yet; read more. */
-  | { readonly incomplete: true };
+  /** The head is not complete yet; read more. The lines before `checkedBytes` are well-formed: pass it back to check only new lines. */
+  | { readonly incomplete: true; readonly checkedBytes: number };
 
-/** RFC 9110 token characters (method and field names). */
+/** RFC 9110 section 5.6.2 token characters (method and field names). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Field values: visible characters, spaces and tabs, obs-text; no CR, LF or NUL. */
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-const REQUEST_LINE = /^(\S+) (\S+) HTTP\/(\d)\.(\d)$/;
-/** "http://host[:port]" at the start of an absolute-form target (RFC 9112 section 3.2.2). */
-const ABSOLUTE_FORM_PREFIX = /^https?:\/\/[^/?#]*/i;
+/** RFC 9110 section 5.5: no control characters other than HTAB in a field value (Go's httpguts.ValidHeaderFieldValue). */
+const INVALID_FIELD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+/** Go's ParseHTTPVersion: exactly "HTTP/" digit "." digit. */
+const HTTP_VERSION = /^HTTP\/([0-9])\.([0-9])$/;
+/** Go's url.Parse refuses control characters anywhere in the target. */
+const CONTROL_BYTE = /[\x00-\x1f\x7f]/;
+/** RFC 3986 section 3.1 scheme, then ":" (Go's getScheme). */
+const SCHEME = /^[A-Za-z][A-Za-z0-9+\-.]*:/;
+/** A "%" not followed by two hex digits (RFC 3986 section 2.1; Go's url.unescape refuses it). */
+const BAD_PERCENT_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
+/** What Go's url.Parse lets stand unescaped in a host (RFC 3986 reg-name, IP literal and port characters, and bytes past ASCII). */
+const URL_HOST = /^[0-9A-Za-z!$&'()*+,;=:[\]<>"\-_.~%\x80-\xff]*$/;
+/** In a host, Go accepts a %-escape only of a byte past ASCII, or "%25" (an IPv6 zone). */
+const URL_HOST_ASCII_ESCAPE = /%(?!25)[0-7]/;
+/** RFC 3986 section 3.2.1 userinfo characters (Go's validUserinfo). */
+const URL_USERINFO = /^[0-9A-Za-z\-._:~!$&'()*+,;=%@]*$/;
+/** Go's httpguts.ValidHostHeader: the bytes that may appear in a Host value (RFC 3986 host and port characters). */
+const VALID_HOST = /^[0-9A-Za-z!$%&'()*+,\-.:;=[\]_~]*$/;
+/** RFC 9112 section 5.2: obs-fold lines start with SP or HTAB. */
+const SP = 0x20;
+const HTAB = 0x09;
+const CR = 0x0d;
+const LF = 0x0a;
+/** Go's Content-Length: strconv.ParseUint(value, 10, 63). */
+const MAX_CONTENT_LENGTH = (1n << 63n) - 1n;
 
 /**
  * Looks for a complete head at the start of `buffer` (at most `maxHeadBytes`
- * long; longer is 431). Lines may end in CRLF or a bare LF, as Go accepts.
+ * long, counting empty lines before it; longer is 431) and checks it as Go's
+ * server does. Lines may end in CRLF or a bare LF, as Go accepts. Each line is
+ * checked as soon as it is complete: a malformed request line or a field line
+ * without a colon is a 400 before the rest of the head arrives, as with Go.
+ * `checkedBytes` is what an earlier call returned for the same buffer.
  */
-export function readRequestHead(buffer: Buffer, maxHeadBytes: number): HeadResult {
-  const end = findHeadEnd(buffer, maxHeadBytes);
-  if (end === undefined) {
-    return buffer.length > maxHeadBytes ? { error: { status: 431, reason: 'request header fields too large' } } : { incomplete: true };
+export function readRequestHead(buffer: Buffer, maxHeadBytes: number, checkedBytes = 0): HeadResult {
+  const headStart = skipEmptyLines(buffer);
+  const limit = Math.min(buffer.length, maxHeadBytes);
+  const requestLineEnd = buffer.indexOf(LF, headStart);
+  for (let lineStart = Math.max(checkedBytes, headStart); ; ) {
+    const lineEnd = buffer.indexOf(LF, lineStart);
+    if (lineEnd < 0 || lineEnd >= limit) {
+      return buffer.length > maxHeadBytes ? { error: { status: 431, reason: 'request header fields too large' } } : { incomplete: true, checkedBytes: lineStart };
+    }
+    const line = lineText(buffer, lineStart, lineEnd);
+    if (lineStart === headStart) {
+      const problem = checkRequestLine(line);
+      if (problem) return { error: { status: 400, reason: problem } };
+    } else if (line === '') {
+      return readCompleteHead(buffer, headStart, lineEnd + 1);
+    } else {
+      const problem = checkFieldLine(line, lineStart === requestLineEnd + 1);
+      if (problem) return { error: { status: 400, reason: problem } };
+    }
+    lineStart = lineEnd + 1;
   }
-  const lines = buffer.toString('latin1', end.headStart, end.headEnd).split('\n');
-  for (let i = 0; i < lines.length; i++) if (lines[i].endsWith('\r')) lines[i] = lines[i].slice(0, -1);
-  const requestLine = REQUEST_LINE.exec(lines[0] ?? '');
-  if (!requestLine || !TOKEN.test(requestLine[1])) return { error: { status: 400, reason: 'malformed request line' } };
-  const [, method, target, major, minor] = requestLine;
-  if (major !== '1' || (minor !== '0' && minor !== '1')) return { error: { status: 505, reason: `HTTP version ${major}.${minor} not supported` } };
+}
 
-  const headers = new Map<string, string>();
+/** Where the request line starts: after empty lines, which RFC 9112 section 2.2 says a server SHOULD ignore. */
+function skipEmptyLines(buffer: Buffer): number {
+  let at = 0;
+  for (;;) {
+    if (buffer[at] === LF) at += 1;
+    else if (buffer[at] === CR && buffer[at + 1] === LF) at += 2;
+    else return at;
+  }
+}
+
+/** The line's text (latin1, byte for byte) without its LF and one CR before it. */
+function lineText(buffer: Buffer, start: number, lfAt: number): string {
+  const end = lfAt > start && buffer[lfAt - 1] === CR ? lfAt - 1 : lfAt;
+  return buffer.toString('latin1', start, end);
+}
+
+interface RequestLine {
+  readonly method: string;
+  readonly target: string;
+  readonly major: number;
+  readonly minor: number;
+}
+
+/**
+ * RFC 9112 section 3: method SP request-target SP HTTP-version, read as Go
+ * reads it (split at the first two spaces; the version exactly HTTP/d.d).
+ */
+function parseRequestLine(line: string): RequestLine | string {
+  const firstSpace = line.indexOf(' ');
+  const secondSpace = firstSpace < 0 ? -1 : line.indexOf(' ', firstSpace + 1);
+  if (secondSpace < 0) return `malformed request line ${JSON.stringify(line)}`;
+  const method = line.slice(0, firstSpace);
+  if (!TOKEN.test(method)) return `invalid method ${JSON.stringify(method)}`;
+  const version = HTTP_VERSION.exec(line.slice(secondSpace + 1));
+  if (!version) return `malformed HTTP version ${JSON.stringify(line.slice(secondSpace + 1))}`;
+  const target = line.slice(firstSpace + 1, secondSpace);
+  const targetProblem = checkTarget(method === 'CONNECT' && !target.startsWith('/') ? `http://${target}` : target);
+  if (targetProblem) return targetProblem;
+  return { method, target, major: Number(version[1]), minor: Number(version[2]) };
+}
+
+function checkRequestLine(line: string): string | undefined {
+  const parsed = parseRequestLine(line);
+  return typeof parsed === 'string' ? parsed : undefined;
+}
+
+/**
+ * RFC 9112 section 3.2: origin-form, absolute-form (any scheme, as Go's
+ * url.ParseRequestURI), authority-form (CONNECT, checked as "http://" plus
+ * it) or "*". Refused as Go refuses: empty, control bytes, a relative path,
+ * a "%" not followed by two hex digits, a port that is not digits.
+ */
+function checkTarget(target: string): string | undefined {
+  const problem = (what: string) => `${what} in request target ${JSON.stringify(target)}`;
+  if (target === '') return problem('empty');
+  if (CONTROL_BYTE.test(target)) return problem('control character');
+  if (target === '*') return undefined;
+  let rest = target;
+  const scheme = SCHEME.exec(target);
+  if (target.startsWith(':')) return problem('missing scheme');
+  if (scheme) rest = target.slice(scheme[0].length);
+  const queryAt = rest.indexOf('?');
+  if (queryAt >= 0) rest = rest.slice(0, queryAt);
+  if (!rest.startsWith('/')) return scheme ? undefined : problem('not an absolute path');
+  if (scheme && rest.startsWith('//')) {
+    const authorityEnd = rest.indexOf('/', 2);
+    const authority = rest.slice(2, authorityEnd < 0 ? undefined : authorityEnd);
+    const at = authority.lastIndexOf('@');
+    const host = authority.slice(at + 1);
+    if (at >= 0 && !URL_USERINFO.test(authority.slice(0, at))) return problem('invalid userinfo');
+    if (BAD_PERCENT_ESCAPE.test(authority)) return problem('invalid URL escape');
+    // RFC 3986 section 3.2.2: an IP literal in brackets, then an optional ":port"; else the port follows the last ":".
+    let port = '';
+    if (host.startsWith('[')) {
+      const close = host.lastIndexOf(']');
+      if (close < 0) return problem('missing "]" in host');
+      port = host.slice(close + 1);
+    } else if (host.includes(':')) {
+      port = host.slice(host.lastIndexOf(':'));
+    }
+    if (port !== '' && !/^:[0-9]*$/.test(port)) return problem('invalid port');
+    const zoneAt = host.indexOf('%25');
+    if (!URL_HOST.test(host) || URL_HOST_ASCII_ESCAPE.test(zoneAt < 0 ? host : host.slice(0, zoneAt))) return problem('invalid host');
+    rest = authorityEnd < 0 ? '' : rest.slice(authorityEnd);
+  }
+  if (BAD_PERCENT_ESCAPE.test(rest)) return problem('invalid URL escape');
+  return undefined;
+}
+
+/**
+ * A field line as it completes (RFC 9112 section 5): the first one must not
+ * start with whitespace; a later one that does is obs-fold (section 5.2,
+ * joined to the previous value with SP, as Go does); any other must have a
+ * colon. Names and values are checked when the head is complete.
+ */
+function checkFieldLine(line: string, first: boolean): string | undefined {
+  const folded = line.charCodeAt(0) === SP || line.charCodeAt(0) === HTAB;
+  if (folded && first) return `malformed first header line ${JSON.stringify(line)}`;
+  if (!folded && !line.includes(':')) return `malformed header line (no colon) ${JSON.stringify(line)}`;
+  return undefined;
+}
+
+/** OWS (RFC 9110 section 5.6.3) is SP and HTAB only. */
+function trimOws(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && (text.charCodeAt(start) === SP || text.charCodeAt(start) === HTAB)) start++;
+  while (end > start && (text.charCodeAt(end - 1) === SP || text.charCodeAt(end - 1) === HTAB)) end--;
+  return text.slice(start, end);
+}
+
+function trimLeadingOws(text: string): string {
+  let start = 0;
+  while (start < text.length && (text.charCodeAt(start) === SP || text.charCodeAt(start) === HTAB)) start++;
+  return text.slice(start);
+}
+
+/** Go's textproto.TrimString (used on Content-Length and Trailer values): SP, HTAB, CR, LF. */
+function trimAsciiSpace(text: string): string {
+  return text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+}
+
+interface Field {
+  readonly name: string;
+  /** Lower case: equal for two names when Go's canonical keys are (token names); others are refused anyway. */
+  readonly key: string;
+  value: string;
+}
+
+function readCompleteHead(buffer: Buffer, headStart: number, consumedBytes: number): HeadResult {
+  const bad = (reason: string): HeadResult => ({ error: { status: 400, reason } });
+  const lines: string[] = [];
+  for (let start = headStart; start < consumedBytes; ) {
+    const lf = buffer.indexOf(LF, start);
+    lines.push(lineText(buffer, start, lf));
+    start = lf + 1;
+  }
+  lines.pop(); // the empty line
+  const requestLine = parseRequestLine(lines[0]);
+  if (typeof requestLine === 'string') return bad(requestLine);
+  const { method, target, major, minor } = requestLine;
+
+  // Field lines; obs-fold joined with SP (RFC 9112 section 5.2 allows this or 400; Go joins): each line
+  // loses its own OWS at both ends, the joined value its leading OWS (so a fold of only OWS leaves a trailing SP, as in Go).
+  const joined: string[] = [];
   for (const line of lines.slice(1)) {
+    if (line.charCodeAt(0) === SP || line.charCodeAt(0) === HTAB) joined[joined.length - 1] += ` ${trimOws(line)}`;
+    else joined.push(trimOws(line));
+  }
+  const fields: Field[] = [];
+  for (const line of joined) {
     const colon = line.indexOf(':');
     const name = line.slice(0, colon);
-    if (colon <= 0 || !TOKEN.test(name)) return { error: { status: 400, reason: 'malformed header field' } };
-    const value = line.slice(colon + 1).trim();
-    if (!FIELD_VALUE.test(value)) return { error: { status: 400, reason: 'invalid character in a header field value' } };
-    const key = name.toLowerCase();
-    const earlier = headers.get(key);
-    headers.set(key, earlier === undefined ? value : `${earlier}, ${value}`);
+    // Go skips a field with an empty name rather than refusing it (textproto ReadMIMEHeader); so do we.
+    if (name === '') continue;
+    fields.push({ name, key: name.toLowerCase(), value: trimLeadingOws(line.slice(colon + 1)) });
   }
-  const pathAndQuery = originFormOf(target);
-  if (pathAndQuery === undefined) return { error: { status: 400, reason: 'malformed request target' } };
+  const valuesOf = (key: string) => fields.filter((f) => f.key === key).map((f) => f.value);
+
+  const hosts = valuesOf('host');
+  if (hosts.length > 1) return bad(`too many Host headers: ${JSON.stringify(hosts)}`);
+
+  // RFC 9112 section 6.1, as Go's transfer.go: only for HTTP/1.1 and later; one field, exactly "chunked"; it overrides Content-Length.
+  const atLeast11 = major > 1 || (major === 1 && minor >= 1);
+  const transferEncodings = valuesOf('transfer-encoding');
+  let dropped = new Set(transferEncodings.length > 0 ? ['transfer-encoding'] : []);
+  let chunked = false;
+  if (transferEncodings.length > 0 && atLeast11) {
+    if (transferEncodings.length !== 1) return { error: { status: 501, reason: `too many transfer encodings: ${JSON.stringify(transferEncodings)}` } };
+    if (transferEncodings[0].toLowerCase() !== 'chunked') return { error: { status: 501, reason: `unsupported transfer encoding: ${JSON.stringify(transferEncodings[0])}` } };
+    chunked = true;
+    dropped = new Set(['transfer-encoding', 'content-length']);
+  }
+
+  // RFC 9110 section 8.6: Content-Length = 1*DIGIT; repeated fields must agree.
+  let body: RequestBody = chunked ? { kind: 'chunked' } : { kind: 'none' };
+  const contentLengths = chunked ? [] : fields.filter((f) => f.key === 'content-length');
+  if (contentLengths.length > 0) {
+    const first = trimAsciiSpace(contentLengths[0].value);
+    if (contentLengths.some((f) => trimAsciiSpace(f.value) !== first)) {
+      return bad(`multiple Content-Length headers with different values: ${JSON.stringify(contentLengths.map((f) => f.value))}`);
+    }
+    if (contentLengths.length > 1) for (const f of contentLengths) f.value = first;
+    if (first === '') {
+      dropped.add('content-length');
+    } else {
+      const length = /^[0-9]+$/.test(first) ? BigInt(first) : undefined;
+      if (length === undefined || length > MAX_CONTENT_LENGTH) return bad(`bad Content-Length ${JSON.stringify(first)}`);
+      if (length > 0n) body = { kind: 'length', bytes: length };
+    }
+  }
+  if (chunked) {
+    // RFC 9110 section 6.6.2: these may not be sent as trailers (Go refuses the request).
+    for (const value of valuesOf('trailer')) {
+      for (const element of value.split(',').map(trimAsciiSpace)) {
+        if (['transfer-encoding', 'trailer', 'content-length'].includes(element.toLowerCase())) return bad(`bad trailer key ${JSON.stringify(element)}`);
+      }
+    }
+    dropped.add('trailer');
+  }
+
+  // "PRI * HTTP/2.0" with no fields is the HTTP/2 preface: Go's HTTP/1 server lets it through to the handler, then closes.
+  const h2Preface = method === 'PRI' && target === '*' && major === 2 && minor === 0 && fields.length === 0;
+  if (major !== 1 && !(method === 'PRI' && target === '*' && major === 2 && minor === 0)) {
+    return { error: { status: 505, reason: `unsupported protocol version HTTP/${major}.${minor}` } };
+  }
+  // RFC 9112 section 3.2: a server MUST respond 400 to an HTTP/1.1 request without Host or with more than one.
+  if (atLeast11 && hosts.length === 0 && !h2Preface && method !== 'CONNECT') return bad('missing required Host header');
+  if (hosts.length === 1 && !VALID_HOST.test(hosts[0])) return bad(`malformed Host header ${JSON.stringify(hosts[0])}`);
+  for (const field of fields) {
+    if (dropped.has(field.key)) continue;
+    if (!TOKEN.test(field.name)) return bad(`invalid header name ${JSON.stringify(field.name)}`);
+    if (INVALID_FIELD_VALUE.test(field.value)) return bad(`invalid header value ${JSON.stringify(field.value)} in ${field.name}`);
+  }
+
+  // RFC 9110 section 10.1.1; Go answers 417 to any other expectation, and reads only the first Expect field.
+  const expect = valuesOf('expect')[0] ?? '';
+  const expectsContinue = hasToken(expect, '100-continue');
+
+  // RFC 9112 section 9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive" (Go: the first Connection field decides that).
+  const connections = valuesOf('connection');
+  const firstConnection = connections[0] ?? '';
+  const http10KeepAlive = major === 1 && minor === 0 && hasToken(firstConnection, 'keep-alive');
+  const listsToken = (token: string) => connections.some((value) => value.split(',').some((element) => trimOws(element).toLowerCase() === token));
+  const requestCloses = h2Preface || (major === 1 && minor === 0 ? listsToken('close') || !listsToken('keep-alive') : listsToken('close'));
+  const wantsClose = requestCloses || hasToken(firstConnection, 'close');
+
+  const headers = new Map<string, string>();
+  for (const field of fields) {
+    const earlier = headers.get(field.key);
+    headers.set(field.key, earlier === undefined ? field.value : `${earlier}, ${field.value}`);
+  }
+  const pathAndQuery = method === 'CONNECT' && !target.startsWith('/') ? authorityFormPathOf(target) : originFormOf(target);
   const queryStart = pathAndQuery.indexOf('?');
   return {
     head: {
       method,
+      target,
       path: queryStart < 0 ? pathAndQuery : pathAndQuery.slice(0, queryStart),
       query: queryStart < 0 ? '' : pathAndQuery.slice(queryStart + 1),
-      minorVersion: minor === '1' ? 1 : 0,
+      majorVersion: major,
+      minorVersion: minor,
       headers,
     },
-    consumedBytes: end.consumedBytes,
+    semantics: {
+      body,
+      closeAfterAnswer: !http10KeepAlive && (!atLeast11 || wantsClose),
+      http10KeepAlive,
+      expectContinue: expectsContinue && atLeast11 && body.kind !== 'none',
+      expectationFailed: !expectsContinue && expect !== '',
+      requestClose: requestCloses,
+    },
+    consumedBytes,
   };
 }
 
-/** "/a?b" for "/a?b", "http://host/a?b" (absolute form) or "*"; undefined when neither. */
-function originFormOf(target: string): string | undefined {
-  if (target.startsWith('/') || target === '*') return target;
-  const prefix = ABSOLUTE_FORM_PREFIX.exec(target);
-  if (!prefix) return undefined;
-  const rest = target.slice(prefix[0].length);
-  return rest.startsWith('/') ? rest : `/${rest}`;
+/**
+ * Go's hasToken: `token` appears in `value`, case-insensitively, bounded by
+ * the value's ends, SP, HTAB or ",".
+ */
+function hasToken(value: string, token: string): boolean {
+  const lower = value.toLowerCase();
+  const isBoundary = (at: number) => at < 0 || at >= lower.length || lower[at] === ' ' || lower[at] === '\t' || lower[at] === ',';
+  for (let at = lower.indexOf(token); at >= 0; at = lower.indexOf(token, at + 1)) {
+    if (isBoundary(at - 1) && isBoundary(at + token.length)) return true;
+  }
+  return false;
+}
+
+/** The path Go finds in a CONNECT target that does not start with "/": it reads it as "http://" + target (usually "": no path). */
+function authorityFormPathOf(target: string): string {
+  const pathAt = target.search(/[/?]/);
+  return pathAt < 0 ? '' : target.slice(pathAt);
 }
 
 /**
- * Where the head starts (after empty lines, which RFC 9112 section 2.2 says to
- * ignore), where it ends (at the "\n" before the empty line), and where the
- * next bytes start; undefined while no empty line has arrived.
+ * "/a?b" for "/a?b" and "scheme://host/a?b" (absolute form), "*" for "*";
+ * as Go's URL.Path, the path is "" when the absolute form has none
+ * ("http://host?b": "?b"), and for an opaque form ("scheme:x").
  */
-function findHeadEnd(buffer: Buffer, maxHeadBytes: number): { headStart: number; headEnd: number; consumedBytes: number } | undefined {
-  let headStart = 0;
-  while (headStart < buffer.length && (buffer[headStart] === 0x0d || buffer[headStart] === 0x0a)) headStart++;
-  const limit = Math.min(buffer.length, headStart + maxHeadBytes);
-  for (let from = headStart; ; ) {
-    const newline = buffer.indexOf(0x0a, from);
-    if (newline < 0 || newline >= limit) return undefined;
-    if (buffer[newline + 1] === 0x0a) return { headStart, headEnd: newline, consumedBytes: newline + 2 };
-    if (buffer[newline + 1] === 0x0d && buffer[newline + 2] === 0x0a) return { headStart, headEnd: newline, consumedBytes: newline + 3 };
-    from = newline + 1;
+function originFormOf(target: string): string {
+  if (target.startsWith('/') || target === '*') return target;
+  const scheme = SCHEME.exec(target);
+  if (!scheme) return '';
+  const rest = target.slice(scheme[0].length);
+  const queryAt = rest.indexOf('?');
+  const query = queryAt < 0 ? '' : rest.slice(queryAt);
+  const beforeQuery = queryAt < 0 ? rest : rest.slice(0, queryAt);
+  if (beforeQuery.startsWith('//')) {
+    const pathAt = beforeQuery.indexOf('/', 2);
+    return (pathAt < 0 ? '' : beforeQuery.slice(pathAt)) + query;
   }
+  return (beforeQuery.startsWith('/') ? beforeQuery : '') + query;
 }
