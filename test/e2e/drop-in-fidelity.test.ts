@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { test } from 'node:test';
+import { test, TestContext } from 'node:test';
 import { JOIN_WINDOW_MS, MAX_CALLS_IN_FLIGHT } from '../../src/check/health-check';
 import { httpRequest, HttpResult } from '../helpers/http';
 import { startDriverAndSidecar } from '../helpers/pair';
@@ -115,34 +115,38 @@ test("unclean paths are redirected as Go's ServeMux does; escaped characters are
   assert.deepEqual([followed.status, await followed.text(), followed.redirected], [200, 'ok', true]);
 });
 
-test('a memory limit from a Go-era chart (20Mi) is named at start with what to set, at -v=0 (#20)', async (t) => {
-  // A real memory cgroup (v1, as these machines and many nodes have; the unit tests cover v2's files).
-  const cgroup = `/sys/fs/cgroup/memory/lp-test-${process.pid}`;
+/**
+ * The sidecar against the grpc-go driver in a real memory cgroup of `limitMiB`
+ * (v1, as these machines and many nodes have; the unit tests cover v2's files),
+ * removed after the test.
+ */
+async function startInMemoryCgroup(t: TestContext, limitMiB: number): Promise<Sidecar> {
+  const cgroup = `/sys/fs/cgroup/memory/lp-test-${process.pid}-${limitMiB}`;
   fs.mkdirSync(cgroup);
-  t.after(() => fs.rmdirSync(cgroup));
-  fs.writeFileSync(`${cgroup}/memory.limit_in_bytes`, String(20 * 1024 * 1024));
+  let sidecar: Sidecar | undefined;
+  // The sidecar first: a cgroup with a process in it cannot be removed.
+  t.after(async () => {
+    await sidecar?.kill();
+    fs.rmdirSync(cgroup);
+  });
+  fs.writeFileSync(`${cgroup}/memory.limit_in_bytes`, String(limitMiB * 1024 * 1024));
   const socketPath = `${makeTempDir(t)}/csi.sock`;
   await FakeDriver.start(t, socketPath, [], 'grpc-go');
   const inCgroup = { executable: '/bin/sh', leadingArgs: ['-c', `echo $$ > ${cgroup}/cgroup.procs && exec "$0" "$@"`, process.execPath, SIDECAR_MAIN] };
-  const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0'], inCgroup);
-  const line = await sidecar.waitForLog(/Container memory limit/, 15_000);
+  sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0'], inCgroup);
+  await sidecar.waitForLog(/"CSI driver name"/, 15_000);
+  return sidecar;
+}
+
+test('a memory limit from a Go-era chart (20Mi) is named at start with what to set, at -v=0 (#20)', async (t) => {
+  const sidecar = await startInMemoryCgroup(t, 20);
   assert.match(
-    line,
-    /^W.*\] "Container memory limit is below what this sidecar may need; it can be OOM-killed under load, and every probe then fails" limit="20Mi" need="96Mi" fix="raise this container's resources\.limits\.memory to 128Mi \(no flag lowers the need; charts made for the Go sidecar set 20-30Mi\)"$/,
+    sidecar.stderr.text,
+    /^W[^\n]*\] "Container memory limit is below what this sidecar may need; it can be OOM-killed under load, and every probe then fails" limit="20Mi" need="96Mi" fix="raise this container's resources\.limits\.memory to 128Mi \(no flag lowers the need; charts made for the Go sidecar set 20-30Mi\)"$/m,
   );
-  await sidecar.kill();
 });
 
-test('no warning under the example manifests\' 128Mi limit (#20)', async (t) => {
-  const cgroup = `/sys/fs/cgroup/memory/lp-test-${process.pid}-ok`;
-  fs.mkdirSync(cgroup);
-  t.after(() => fs.rmdirSync(cgroup));
-  fs.writeFileSync(`${cgroup}/memory.limit_in_bytes`, String(128 * 1024 * 1024));
-  const socketPath = `${makeTempDir(t)}/csi.sock`;
-  await FakeDriver.start(t, socketPath, [], 'grpc-go');
-  const inCgroup = { executable: '/bin/sh', leadingArgs: ['-c', `echo $$ > ${cgroup}/cgroup.procs && exec "$0" "$@"`, process.execPath, SIDECAR_MAIN] };
-  const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0'], inCgroup);
-  await sidecar.waitForLog(/"CSI driver name"/, 15_000);
+test("no warning under the example manifests' 128Mi limit (#20)", async (t) => {
+  const sidecar = await startInMemoryCgroup(t, 128);
   assert.doesNotMatch(sidecar.stderr.text, /Container memory limit/);
-  await sidecar.kill();
 });
