@@ -19,6 +19,7 @@ import { getPluginInfo, probe } from '../../src/csi/identity';
 import { GET_PLUGIN_INFO_METHOD, PROBE_METHOD } from '../../src/csi/identity-messages';
 import { Logger } from '../../src/log/logger';
 import { DRIVER_STACKS, FakeDriver } from '../helpers/fake-driver';
+import { dataFrame, grpcMessageFrame, headersFrame, windowUpdateFrame } from '../helpers/http2-answer';
 import { RawHttp2Server, rawFrame } from '../helpers/raw-http2-server';
 import { grpcFrame, respondOk, respondTrailersOnly, respondWithChunks, ScriptedGrpcServer, ScriptedHandler } from '../helpers/scripted-grpc-server';
 import { makeTempDir } from '../helpers/tmp';
@@ -440,5 +441,69 @@ describe('HTTP/2 frames past the client bounds', () => {
     assert.equal(error.description, 'lost the connection to the CSI driver during the call: the driver broke the HTTP/2 protocol: header index 0');
     assert.equal(server.connections, 2, 'retried once on a new connection: the first died before any answer');
     assert.ok(goawayCodes(server).includes(0x9));
+  });
+});
+
+// Issue #21: answers grpc-go fails that must never make a healthy verdict. Each answer is written frame by
+// frame (test/helpers/http2-answer.ts); the expected texts are grpc-go's (internal/transport/http2_client.go).
+describe('issue #21: answers grpc-go rejects', () => {
+  const OK_HEADERS: [string, string][] = [[':status', '200'], ['content-type', 'application/grpc']];
+  const OK_TRAILERS: [string, string][] = [['grpc-status', '0']];
+
+  async function rawAnswer(t: TestContext, frames: (streamId: number) => Buffer[]) {
+    const socketPath = path.join(makeTempDir(t), 'csi.sock');
+    const server = await RawHttp2Server.start(t, socketPath, (socket, streamId) => socket.write(Buffer.concat(frames(streamId))));
+    return { server, connection: connect(t, socketPath) };
+  }
+
+  test('HEADERS without :status: Internal "malformed header: missing HTTP status"', async (t) => {
+    const { connection } = await rawAnswer(t, (id) => [
+      headersFrame(id, [['content-type', 'application/grpc']]),
+      dataFrame(id, grpcMessageFrame(PROBE_READY_MESSAGE)),
+      headersFrame(id, OK_TRAILERS, true),
+    ]);
+    const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.message, 'rpc error: code = Internal desc = malformed header: missing HTTP status');
+  });
+
+  test(':status 503 on an otherwise complete OK answer: Unavailable in grpc-go\'s words', async (t) => {
+    const { connection } = await rawAnswer(t, (id) => [
+      headersFrame(id, [[':status', '503'], ['content-type', 'application/grpc']]),
+      dataFrame(id, grpcMessageFrame(PROBE_READY_MESSAGE)),
+      headersFrame(id, OK_TRAILERS, true),
+    ]);
+    const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.message, 'rpc error: code = Unavailable desc = unexpected HTTP status code received from server: 503 (Service Unavailable)');
+  });
+
+  test('grpc-status 0 in the response headers, the message ends the stream, no trailers: Internal', async (t) => {
+    const { connection } = await rawAnswer(t, (id) => [
+      headersFrame(id, [...OK_HEADERS, ['grpc-status', '0']]),
+      dataFrame(id, grpcMessageFrame(PROBE_READY_MESSAGE), true),
+    ]);
+    const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.message, 'rpc error: code = Internal desc = server closed the stream without sending trailers');
+  });
+
+  test('WINDOW_UPDATE with increment 0 on the call\'s stream: a stream error (RFC 9113 section 6.9), Internal', async (t) => {
+    const { server, connection } = await rawAnswer(t, (id) => [
+      headersFrame(id, OK_HEADERS),
+      windowUpdateFrame(id, 0),
+      dataFrame(id, grpcMessageFrame(PROBE_READY_MESSAGE)),
+      headersFrame(id, OK_TRAILERS, true),
+    ]);
+    const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.codeName, 'Internal');
+    const RST_STREAM = 0x3;
+    await waitFor('RST_STREAM PROTOCOL_ERROR', () => (server.framesReceived.some(([type, , , payload]) => type === RST_STREAM && payload.readUInt32BE(0) === 0x1) ? true : undefined), 2_000);
+  });
+
+  test('grpc-message sent as raw UTF-8: read as UTF-8', async (t) => {
+    const { connection } = await rawAnswer(t, (id) => [
+      headersFrame(id, OK_HEADERS),
+      headersFrame(id, [['grpc-status', '14'], ['grpc-message', Buffer.from('café', 'utf8').toString('latin1')]], true),
+    ]);
+    const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.message, 'rpc error: code = Unavailable desc = café');
   });
 });

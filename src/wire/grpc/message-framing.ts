@@ -1,21 +1,10 @@
-// The parts of gRPC's HTTP/2 protocol a unary call needs, written by hand
+// gRPC message framing (grpc/grpc doc/PROTOCOL-HTTP2.md, "Length-Prefixed-
+// Message") and the grpc-timeout header, for unary calls. Written by hand
 // because the only maintained implementations come inside full gRPC stacks
-// (grpc-js), which are what the HTTP/2 transport exists to avoid. Source:
-// grpc/grpc doc/PROTOCOL-HTTP2.md and doc/http-grpc-status-mapping.md.
+// (grpc-js), which are what the sidecar's own HTTP/2 client exists to avoid.
+// Knows nothing of who calls: a broken answer is a GrpcWireProblem.
 
-import { cardinalityViolation, CsiCallError, invalidCompressedFlag, messageTooLarge, unaskedCompression } from './call-failures';
-
-/**
- * The largest answer accepted. The CSI spec ("Size Limits") caps strings at
- * 128 bytes and a map<string, string> at 4 KiB, so a GetPluginInfo answer
- * (name, vendor_version, manifest) stays under about 16 KiB even with the
- * protobuf framing of a manifest of one-byte entries, and a Probe answer is 4
- * bytes. 64 KiB leaves room for drivers that bend the limits; grpc-go's 4 MiB
- * default let a driver keep 4 MiB per call in flight (300 such answers: RSS
- * peak 162 MB on Node 24, measured). A larger answer is ResourceExhausted, in
- * grpc-go's words.
- */
-export const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024;
+import type { GrpcWireProblem } from './wire-error';
 
 const FRAME_HEADER_BYTES = 5;
 
@@ -32,7 +21,7 @@ export function frameMessage(message: Buffer): Buffer {
  * Collects the one length-prefixed message of a unary answer from DATA
  * chunks, which may split the message or its 5-byte header anywhere. A byte
  * past that message is a violation at once, so what a call holds is bounded
- * by one message (MAX_RECEIVE_MESSAGE_BYTES), however long the driver goes on.
+ * by one message (at most `maxMessageBytes`), however long the peer goes on.
  *
  * A chunk is valid only during push() (it may be a view into the socket's
  * reused read buffer): what is kept past it is copied.
@@ -41,7 +30,7 @@ export class MessageDeframer {
   /** Invariant: at most one message. */
   readonly messages: Buffer[] = [];
   /** Set once a frame is unacceptable; later chunks are ignored. */
-  violation: CsiCallError | undefined;
+  violation: GrpcWireProblem | undefined;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** Set while the last pending chunk is the caller's (pushed, not yet copied). */
@@ -50,9 +39,12 @@ export class MessageDeframer {
   /** The response's grpc-encoding header, named when a compressed message is refused. */
   responseEncoding: string | undefined;
 
+  /** `maxMessageBytes`: the longest message accepted; a longer one is message-too-large before any of it is kept. */
+  constructor(private readonly maxMessageBytes: number) {}
+
   push(chunk: Buffer): void {
     if (this.violation) return;
-    if (this.messages.length > 0 && chunk.length > 0) return this.fail(cardinalityViolation());
+    if (this.messages.length > 0 && chunk.length > 0) return this.fail({ kind: 'cardinality-violation' });
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     this.lastChunkBorrowed = true;
@@ -64,9 +56,9 @@ export class MessageDeframer {
       const header = this.pending[0];
       const compressed = header.readUInt8(0);
       const length = header.readUInt32BE(1);
-      if (compressed > 1) return this.fail(invalidCompressedFlag(compressed));
-      if (compressed === 1) return this.fail(unaskedCompression(this.responseEncoding));
-      if (length > MAX_RECEIVE_MESSAGE_BYTES) return this.fail(messageTooLarge(length, MAX_RECEIVE_MESSAGE_BYTES));
+      if (compressed > 1) return this.fail({ kind: 'invalid-compressed-flag', flag: compressed });
+      if (compressed === 1) return this.fail({ kind: 'unasked-compression', encoding: this.responseEncoding });
+      if (length > this.maxMessageBytes) return this.fail({ kind: 'message-too-large', length, limitBytes: this.maxMessageBytes });
       // Joined only once the whole frame is here, so a message in many chunks is copied once more.
       if (this.pendingBytes < FRAME_HEADER_BYTES + length) return this.ownLastChunk();
       const buffered = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
@@ -74,7 +66,7 @@ export class MessageDeframer {
       this.messages.push(Buffer.from(buffered.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length)));
       this.pending = [];
       this.pendingBytes = 0;
-      if (buffered.length > FRAME_HEADER_BYTES + length) return this.fail(cardinalityViolation());
+      if (buffered.length > FRAME_HEADER_BYTES + length) return this.fail({ kind: 'cardinality-violation' });
       return;
     }
     this.ownLastChunk();
@@ -92,7 +84,7 @@ export class MessageDeframer {
     return this.pendingBytes;
   }
 
-  private fail(violation: CsiCallError): void {
+  private fail(violation: GrpcWireProblem): void {
     this.violation = violation;
     this.pending = [];
     this.pendingBytes = 0;
@@ -113,23 +105,4 @@ export function formatGrpcTimeout(timeoutMs: number): string {
     if (value < 100_000_000) return `${value}${unit}`;
   }
   return '99999999H';
-}
-
-/**
- * grpc-message is percent-encoded UTF-8; a malformed escape is kept as it is
- * ("When decoding invalid values, implementations MUST NOT error").
- */
-export function decodeGrpcMessage(encoded: string): string {
-  if (!encoded.includes('%')) return encoded;
-  const bytes: number[] = [];
-  for (let i = 0; i < encoded.length; i++) {
-    const hex = encoded.slice(i + 1, i + 3);
-    if (encoded[i] === '%' && /^[0-9a-fA-F]{2}$/.test(hex)) {
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else {
-      bytes.push(...Buffer.from(encoded[i], 'utf8'));
-    }
-  }
-  return Buffer.from(bytes).toString('utf8');
 }

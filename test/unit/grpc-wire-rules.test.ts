@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatGrpcTimeout, frameMessage, MessageDeframer } from '../../src/wire/grpc/message-framing';
+import { decodeGrpcMessage, isGrpcContentType, judgeResponseHeaders, judgeTrailers, parseGrpcStatusCode } from '../../src/wire/grpc/response-rules';
+
+const MAX_MESSAGE_BYTES = 64 * 1024;
+const latin1 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+
+test('grpc-timeout: at most 8 digits, coarser units for long deadlines, rounded up', () => {
+  const cases: readonly [number, string][] = [
+    [0, '0m'],
+    [1, '1m'],
+    [2.2, '3m'],
+    [3_000, '3000m'],
+    [99_999_999, '99999999m'],
+    [100_000_000, '100000S'],
+    [100_000_000_000, '1666667M'],
+    [1e15, '99999999H'],
+  ];
+  for (const [ms, header] of cases) assert.equal(formatGrpcTimeout(ms), header, String(ms));
+});
+
+test('grpc-message: percent-decoding of UTF-8, malformed escapes kept', () => {
+  const cases: readonly [string, string][] = [
+    ['plain text', 'plain text'],
+    ['100%25', '100%'],
+    ['a%3Ab', 'a:b'],
+    ['%C3%BC%E2%9C%93', 'ü✓'],
+    ['50%', '50%'],
+    ['%zz%4', '%zz%4'],
+    ['%0A', '\n'],
+    ['%4', '%4'],
+    ['%%41', '%A'],
+    // Issue #21: raw UTF-8 (the field's bytes, one character each) is UTF-8 too, as grpc-go reads it.
+    [latin1('café'), 'café'],
+    [latin1('café 100%25'), 'café 100%'],
+    ['\xff', '\ufffd'],
+  ];
+  for (const [encoded, decoded] of cases) assert.equal(decodeGrpcMessage(encoded), decoded, encoded);
+});
+
+test('grpc-status: 1*DIGIT up to 2^32-1 (grpc-go: strconv.ParseUint(v, 10, 32))', () => {
+  const cases: readonly [string, number | string][] = [
+    ['0', 0],
+    ['14', 14],
+    ['007', 7],
+    ['4294967295', 4294967295],
+    ['4294967296', 'value out of range'],
+    ['00000000000000000001', 1],
+    ['', 'invalid syntax'],
+    ['+0', 'invalid syntax'],
+    ['-1', 'invalid syntax'],
+    [' 0', 'invalid syntax'],
+    ['0x1', 'invalid syntax'],
+    ['1e3', 'invalid syntax'],
+  ];
+  for (const [value, expected] of cases) {
+    const parsed = parseGrpcStatusCode(value);
+    assert.deepEqual(typeof parsed === 'number' ? parsed : parsed.kind === 'malformed-grpc-status' && parsed.reason, expected, JSON.stringify(value));
+  }
+});
+
+test('content-type: application/grpc, or followed by "+" or ";" (grpc-go grpcutil.ContentSubtype)', () => {
+  for (const value of ['application/grpc', 'application/grpc+proto', 'application/grpc;charset=utf-8', 'application/grpc+']) assert.equal(isGrpcContentType(value), true, value);
+  for (const value of ['application/grpcx', 'Application/grpc', 'application/json', '', ' application/grpc', 'application/gr']) assert.equal(isGrpcContentType(value), false, value);
+});
+
+test('response headers: :status exactly 200 and a gRPC content-type; the status only where the stream ends', () => {
+  const grpc: [string, string] = ['content-type', 'application/grpc'];
+  assert.deepEqual(judgeResponseHeaders([[':status', '200'], grpc, ['grpc-status', '0']], false), { ok: true, encoding: undefined, status: undefined });
+  assert.deepEqual(judgeResponseHeaders([[':status', '200'], grpc, ['grpc-status', '5'], ['grpc-message', 'gone']], true), { ok: true, encoding: undefined, status: { code: 5, message: 'gone' } });
+  assert.deepEqual(judgeResponseHeaders([[':status', '200'], grpc], true), { ok: true, encoding: undefined, status: { code: 2, message: '' } });
+  const problems: readonly [[string, string][], unknown][] = [
+    [[grpc], { kind: 'not-a-grpc-response', httpStatus: undefined, contentType: undefined }],
+    [[[':status', '503'], grpc], { kind: 'not-a-grpc-response', httpStatus: 503, contentType: undefined }],
+    [[[':status', '200']], { kind: 'not-a-grpc-response', httpStatus: 200, contentType: null }],
+    [[[':status', '200'], ['content-type', 'text/html']], { kind: 'not-a-grpc-response', httpStatus: 200, contentType: 'text/html' }],
+    [[[':status', '0200'], grpc], { kind: 'malformed-http-status', value: '0200' }],
+    [[[':status', '20'], grpc], { kind: 'malformed-http-status', value: '20' }],
+    [[[':status', '200'], grpc, ['grpc-status', 'x']], { kind: 'malformed-grpc-status', value: 'x', reason: 'invalid syntax' }],
+  ];
+  for (const [fields, problem] of problems) assert.deepEqual(judgeResponseHeaders(fields, false), { ok: false, problem }, JSON.stringify(fields));
+});
+
+test('trailers: a missing grpc-status is Unknown with the message; the last grpc-status counts', () => {
+  assert.deepEqual(judgeTrailers([['grpc-message', 'why']]), { code: 2, message: 'why' });
+  assert.deepEqual(judgeTrailers([['grpc-status', '3'], ['grpc-status', '0']]), { code: 0, message: '' });
+  assert.deepEqual(judgeTrailers([['grpc-status', '-0']]), { kind: 'malformed-grpc-status', value: '-0', reason: 'invalid syntax' });
+});
+
+test('deframer: a message fed one byte at a time; a second one, even in the same chunk, is a violation at once', () => {
+  const first = Buffer.from('first message');
+  const second = Buffer.from('second');
+  const wire = Buffer.concat([frameMessage(first), frameMessage(second)]);
+  const deframer = new MessageDeframer(MAX_MESSAGE_BYTES);
+  for (let i = 0; i < frameMessage(first).length - 1; i++) deframer.push(wire.subarray(i, i + 1));
+  assert.equal(deframer.messages.length, 0);
+  assert.ok(deframer.incompleteBytes > 0);
+  deframer.push(wire.subarray(frameMessage(first).length - 1));
+  assert.deepEqual(deframer.messages, [first]);
+  assert.deepEqual(deframer.violation, { kind: 'cardinality-violation' });
+  assert.equal(deframer.incompleteBytes, 0);
+
+  const later = new MessageDeframer(MAX_MESSAGE_BYTES);
+  later.push(frameMessage(first));
+  assert.equal(later.violation === undefined, true);
+  later.push(Buffer.from([0])); // one byte of anything after the message
+  assert.deepEqual(later.violation, { kind: 'cardinality-violation' });
+  assert.deepEqual(later.messages, [first]);
+});
+
+test('deframer: an empty message is a message', () => {
+  const deframer = new MessageDeframer(MAX_MESSAGE_BYTES);
+  deframer.push(frameMessage(Buffer.alloc(0)));
+  assert.deepEqual(deframer.messages, [Buffer.alloc(0)]);
+});
+
+test('deframer: compressed flag, unknown flag, oversized length are violations', () => {
+  const compressed = Buffer.from([1, 0, 0, 0, 1, 0x42]);
+  const gzip = new MessageDeframer(MAX_MESSAGE_BYTES);
+  gzip.responseEncoding = 'gzip';
+  gzip.push(compressed);
+  assert.deepEqual(gzip.violation, { kind: 'unasked-compression', encoding: 'gzip' });
+
+  const badFlag = new MessageDeframer(MAX_MESSAGE_BYTES);
+  badFlag.push(Buffer.from([7, 0, 0, 0, 0]));
+  assert.deepEqual(badFlag.violation, { kind: 'invalid-compressed-flag', flag: 7 });
+
+  const huge = Buffer.alloc(5);
+  huge.writeUInt32BE(MAX_MESSAGE_BYTES + 1, 1);
+  const tooLarge = new MessageDeframer(MAX_MESSAGE_BYTES);
+  tooLarge.push(huge);
+  assert.deepEqual(tooLarge.violation, { kind: 'message-too-large', length: MAX_MESSAGE_BYTES + 1, limitBytes: MAX_MESSAGE_BYTES });
+});
+
+test('deframer: chunks that live in one reused read buffer; what is kept past a push is copied', () => {
+  const message = Buffer.from('a message split across three reads');
+  const wire = frameMessage(message);
+  const readBuffer = Buffer.alloc(64);
+  const deframer = new MessageDeframer(MAX_MESSAGE_BYTES);
+  for (const [start, end] of [[0, 3], [3, 20], [20, wire.length]]) {
+    wire.copy(readBuffer, 0, start, end);
+    deframer.push(readBuffer.subarray(0, end - start));
+    readBuffer.fill(0xee); // the next read overwrites it
+  }
+  assert.deepEqual(deframer.messages, [message]);
+});
