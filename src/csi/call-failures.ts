@@ -165,9 +165,9 @@ export function grpcWireFailure(problem: GrpcWireProblem): CsiCallError {
     case 'no-trailers':
       return new CsiCallError(STATUS_INTERNAL, 'server closed the stream without sending trailers');
     case 'ended-mid-message':
-      return new CsiCallError(STATUS_INTERNAL, 'the driver ended the call in the middle of a response message');
+      return new CsiCallError(STATUS_INTERNAL, 'unexpected EOF'); // grpc-go: io.ErrUnexpectedEOF from reading the message
     case 'ok-without-message':
-      return new CsiCallError(STATUS_INTERNAL, 'the driver ended the call with status OK but sent no response message');
+      return new CsiCallError(STATUS_INTERNAL, 'cardinality violation: received no response message from non-server-streaming RPC');
   }
 }
 

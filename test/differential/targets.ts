@@ -2,6 +2,7 @@
 // beside it that runs it with the small budget of npm test.
 
 import { goDurationTarget } from './go-duration';
+import { grpcVerdictTarget } from './grpc-verdict';
 import type { DifferentialTarget } from './harness';
 
-export const TARGETS: readonly DifferentialTarget<any>[] = [goDurationTarget];
+export const TARGETS: readonly DifferentialTarget<any>[] = [goDurationTarget, grpcVerdictTarget];

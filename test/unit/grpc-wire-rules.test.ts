@@ -88,7 +88,7 @@ test('trailers: a missing grpc-status is Unknown with the message; the last grpc
   assert.deepEqual(judgeTrailers([['grpc-status', '-0']]), { kind: 'malformed-grpc-status', value: '-0', reason: 'invalid syntax' });
 });
 
-test('deframer: a message fed one byte at a time; a second one, even in the same chunk, is a violation at once', () => {
+test('deframer: a message fed one byte at a time; a second one is a violation once it is complete, never kept', () => {
   const first = Buffer.from('first message');
   const second = Buffer.from('second');
   const wire = Buffer.concat([frameMessage(first), frameMessage(second)]);
@@ -96,17 +96,20 @@ test('deframer: a message fed one byte at a time; a second one, even in the same
   for (let i = 0; i < frameMessage(first).length - 1; i++) deframer.push(wire.subarray(i, i + 1));
   assert.equal(deframer.messages.length, 0);
   assert.ok(deframer.incompleteBytes > 0);
-  deframer.push(wire.subarray(frameMessage(first).length - 1));
+  deframer.push(wire.subarray(frameMessage(first).length - 1, wire.length - 1));
   assert.deepEqual(deframer.messages, [first]);
+  assert.equal(deframer.violation, undefined, 'the second message is not complete yet (grpc-go reads it whole first)');
+  deframer.push(wire.subarray(wire.length - 1));
   assert.deepEqual(deframer.violation, { kind: 'cardinality-violation' });
-  assert.equal(deframer.incompleteBytes, 0);
+  assert.deepEqual(deframer.messages, [first]);
 
-  const later = new MessageDeframer(MAX_MESSAGE_BYTES);
-  later.push(frameMessage(first));
-  assert.equal(later.violation === undefined, true);
-  later.push(Buffer.from([0])); // one byte of anything after the message
-  assert.deepEqual(later.violation, { kind: 'cardinality-violation' });
-  assert.deepEqual(later.messages, [first]);
+  // A second message's flag is judged first, as grpc-go's checkRecvPayload does; its length at its header.
+  const compressedSecond = new MessageDeframer(MAX_MESSAGE_BYTES);
+  compressedSecond.push(Buffer.concat([frameMessage(first), Buffer.from([1, 0, 0, 0, 1, 0x42])]));
+  assert.deepEqual(compressedSecond.violation, { kind: 'unasked-compression', encoding: undefined });
+  const hugeSecond = new MessageDeframer(MAX_MESSAGE_BYTES);
+  hugeSecond.push(Buffer.concat([frameMessage(first), Buffer.from([0, 0, 0x40, 0, 0])]));
+  assert.deepEqual(hugeSecond.violation, { kind: 'message-too-large', length: 0x400000, limitBytes: MAX_MESSAGE_BYTES });
 });
 
 test('deframer: an empty message is a message', () => {

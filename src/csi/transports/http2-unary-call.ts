@@ -149,6 +149,9 @@ export class Http2UnaryCall {
   }
 
   private resultAtEnd(end: StreamEnd): Buffer | CsiCallError {
+    // grpc-go reads the message before the status: a stream ended (or reset) inside a message is that, whatever its
+    // status says.
+    if ((end.kind === 'ended' || end.kind === 'reset') && this.deframer.incompleteBytes > 0) return grpcWireFailure({ kind: 'ended-mid-message' });
     const status = this.grpcStatus;
     if (status instanceof CsiCallError) {
       const now = performance.now();
@@ -161,7 +164,6 @@ export class Http2UnaryCall {
       return status;
     }
     if (status === STATUS_OK && end.kind === 'ended') {
-      if (this.deframer.incompleteBytes > 0) return grpcWireFailure({ kind: 'ended-mid-message' });
       return this.deframer.messages[0] ?? grpcWireFailure({ kind: 'ok-without-message' });
     }
     switch (end.kind) {

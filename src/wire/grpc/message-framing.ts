@@ -19,9 +19,12 @@ export function frameMessage(message: Buffer): Buffer {
 
 /**
  * Collects the one length-prefixed message of a unary answer from DATA
- * chunks, which may split the message or its 5-byte header anywhere. A byte
- * past that message is a violation at once, so what a call holds is bounded
- * by one message (at most `maxMessageBytes`), however long the peer goes on.
+ * chunks, which may split the message or its 5-byte header anywhere. Checks
+ * in grpc-go's order (rpc_util.go recvMsg, checkRecvPayload; stream.go):
+ * a length past `maxMessageBytes` as soon as a header is read, the
+ * Compressed-Flag once its message is complete, and a second message, once
+ * complete, is a cardinality violation. What a call holds is bounded by one
+ * message: a second one is counted through, never kept.
  *
  * A chunk is valid only during push() (it may be a view into the socket's
  * reused read buffer): what is kept past it is copied.
@@ -31,63 +34,67 @@ export class MessageDeframer {
   readonly messages: Buffer[] = [];
   /** Set once a frame is unacceptable; later chunks are ignored. */
   violation: GrpcWireProblem | undefined;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  /** Set while the last pending chunk is the caller's (pushed, not yet copied). */
-  private lastChunkBorrowed = false;
-
   /** The response's grpc-encoding header, named when a compressed message is refused. */
   responseEncoding: string | undefined;
+
+  private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
+  private headerBytes = 0;
+  /** Invariant: a message's bytes are awaited (after its header) if and only if bodyRemaining > 0 or a 0-length one is being completed. */
+  private bodyRemaining = 0;
+  /** The first message's bytes, while they arrive; later messages are counted, not kept. */
+  private body: Buffer | undefined;
+  private bodyFilled = 0;
+  private compressedFlag = 0;
 
   /** `maxMessageBytes`: the longest message accepted; a longer one is message-too-large before any of it is kept. */
   constructor(private readonly maxMessageBytes: number) {}
 
   push(chunk: Buffer): void {
-    if (this.violation) return;
-    if (this.messages.length > 0 && chunk.length > 0) return this.fail({ kind: 'cardinality-violation' });
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    this.lastChunkBorrowed = true;
-    while (this.pendingBytes >= FRAME_HEADER_BYTES) {
-      if (this.pending[0].length < FRAME_HEADER_BYTES) {
-        this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
-        this.lastChunkBorrowed = false;
+    let offset = 0;
+    while (offset < chunk.length && !this.violation) {
+      if (this.bodyRemaining > 0) {
+        const take = Math.min(this.bodyRemaining, chunk.length - offset);
+        if (this.body) chunk.copy(this.body, this.bodyFilled, offset, offset + take);
+        this.bodyFilled += take;
+        this.bodyRemaining -= take;
+        offset += take;
+        if (this.bodyRemaining === 0) this.completeMessage();
+        continue;
       }
-      const header = this.pending[0];
-      const compressed = header.readUInt8(0);
-      const length = header.readUInt32BE(1);
-      if (compressed > 1) return this.fail({ kind: 'invalid-compressed-flag', flag: compressed });
-      if (compressed === 1) return this.fail({ kind: 'unasked-compression', encoding: this.responseEncoding });
+      const take = Math.min(FRAME_HEADER_BYTES - this.headerBytes, chunk.length - offset);
+      chunk.copy(this.header, this.headerBytes, offset, offset + take);
+      this.headerBytes += take;
+      offset += take;
+      if (this.headerBytes < FRAME_HEADER_BYTES) continue;
+      this.headerBytes = 0;
+      this.compressedFlag = this.header.readUInt8(0);
+      const length = this.header.readUInt32BE(1);
       if (length > this.maxMessageBytes) return this.fail({ kind: 'message-too-large', length, limitBytes: this.maxMessageBytes });
-      // Joined only once the whole frame is here, so a message in many chunks is copied once more.
-      if (this.pendingBytes < FRAME_HEADER_BYTES + length) return this.ownLastChunk();
-      const buffered = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
-      // Copied out, so that the chunk around it is not kept alive by the message.
-      this.messages.push(Buffer.from(buffered.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length)));
-      this.pending = [];
-      this.pendingBytes = 0;
-      if (buffered.length > FRAME_HEADER_BYTES + length) return this.fail({ kind: 'cardinality-violation' });
-      return;
+      this.body = this.messages.length === 0 ? Buffer.allocUnsafe(length) : undefined;
+      this.bodyFilled = 0;
+      this.bodyRemaining = length;
+      if (length === 0) this.completeMessage();
     }
-    this.ownLastChunk();
   }
 
-  /** Copies the chunk just pushed, if it is still pending: the caller's buffer is reused after push(). */
-  private ownLastChunk(): void {
-    if (!this.lastChunkBorrowed || this.pending.length === 0) return;
-    this.pending[this.pending.length - 1] = Buffer.from(this.pending[this.pending.length - 1]);
-    this.lastChunkBorrowed = false;
+  private completeMessage(): void {
+    if (this.compressedFlag > 1) return this.fail({ kind: 'invalid-compressed-flag', flag: this.compressedFlag });
+    if (this.compressedFlag === 1) return this.fail({ kind: 'unasked-compression', encoding: this.responseEncoding });
+    if (this.messages.length > 0) return this.fail({ kind: 'cardinality-violation' });
+    this.messages.push(this.body!);
+    this.body = undefined;
   }
 
   /** Bytes of a frame begun but not finished. */
   get incompleteBytes(): number {
-    return this.pendingBytes;
+    return this.headerBytes + (this.bodyRemaining > 0 ? FRAME_HEADER_BYTES + this.bodyFilled : 0);
   }
 
   private fail(violation: GrpcWireProblem): void {
     this.violation = violation;
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.body = undefined;
+    this.bodyRemaining = 0;
+    this.headerBytes = 0;
   }
 }
 

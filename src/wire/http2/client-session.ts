@@ -153,6 +153,8 @@ export class Http2ClientSession {
   private readonly decoder = new HpackDecoder(HEADER_TABLE_BYTES, MAX_HEADER_BLOCK_BYTES);
   /** A header block being received: HEADERS without END_HEADERS, then CONTINUATIONs. */
   private headerBlock: { readonly streamId: number; readonly endStream: boolean; readonly fragments: Buffer[]; bytes: number } | undefined;
+  /** Set once the server's preface (its first SETTINGS) arrived. */
+  private serverPrefaceReceived = false;
   private connectionSendWindow = DEFAULT_WINDOW_BYTES;
   private connectionReceiveWindow = DEFAULT_WINDOW_BYTES;
   private connectionUnackedBytes = 0;
@@ -289,6 +291,12 @@ export class Http2ClientSession {
   }
 
   private handleFrame(frame: Frame): void {
+    if (!this.serverPrefaceReceived) {
+      // Section 3.4: "The server connection preface consists of a potentially empty SETTINGS frame that MUST be the first
+      // frame the server sends"; otherwise, a connection error of type PROTOCOL_ERROR.
+      if (frame.type !== FrameType.SETTINGS || frame.flags & Flag.ACK) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `the first frame is of type ${frame.type}, not SETTINGS`);
+      this.serverPrefaceReceived = true;
+    }
     if (this.headerBlock && frame.type !== FrameType.CONTINUATION) {
       throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'a header block was interrupted by another frame');
     }
@@ -561,13 +569,20 @@ export function fieldSectionProblem(fields: readonly HeaderField[], trailers: bo
       if (!FIELD_NAME.test(name)) return `invalid header field name ${quoteWire(name)}`;
     }
   }
+  // Section 8.3: "the same pseudo-header field name MUST NOT appear more than once"; ":status" is the one response
+  // pseudo-header field ("Pseudo-header fields defined for requests MUST NOT appear in responses"). Checked in
+  // x/net/http2's order, so that the words match where it sees the problem too.
   for (const [index, name] of pseudo.entries()) {
-    // Section 8.3: ":status" is the one response pseudo-header field; "the same pseudo-header field name MUST NOT appear more than once".
-    if (name !== ':status') return `invalid pseudo-header ${quoteWire(name)}`;
+    if (!PSEUDO_HEADER_FIELDS.has(name)) return `invalid pseudo-header ${quoteWire(name)}`;
     if (pseudo.indexOf(name) !== index) return `duplicate pseudo-header ${quoteWire(name)}`;
   }
+  const requestField = pseudo.find((name) => name !== ':status');
+  if (requestField !== undefined) return pseudo.includes(':status') ? 'mix of request and response pseudo headers' : `invalid pseudo-header ${quoteWire(requestField)}`;
   return undefined;
 }
+
+/** RFC 9113 section 8.3: the request pseudo-header fields and the response's one. */
+const PSEUDO_HEADER_FIELDS: ReadonlySet<string> = new Set([':method', ':scheme', ':authority', ':path', ':status']);
 
 /** A field name (one character per byte) as Go's %q prints it. */
 const quoteWire = (name: string) => quoteGo(Buffer.from(name, 'latin1').toString('utf8'));
