@@ -3,6 +3,7 @@
 
 import { goDurationTarget } from './go-duration';
 import { grpcVerdictTarget } from './grpc-verdict';
+import { hpackTarget } from './hpack';
 import type { DifferentialTarget } from './harness';
 
-export const TARGETS: readonly DifferentialTarget<any>[] = [goDurationTarget, grpcVerdictTarget];
+export const TARGETS: readonly DifferentialTarget<any>[] = [goDurationTarget, grpcVerdictTarget, hpackTarget];
