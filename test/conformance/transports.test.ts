@@ -19,7 +19,7 @@ import { getPluginInfo, probe } from '../../src/csi/identity';
 import { GET_PLUGIN_INFO_METHOD, PROBE_METHOD } from '../../src/csi/identity-messages';
 import { Logger } from '../../src/log/logger';
 import { DRIVER_STACKS, FakeDriver } from '../helpers/fake-driver';
-import { dataFrame, grpcMessageFrame, headersFrame, windowUpdateFrame } from '../helpers/http2-answer';
+import { dataFrame, grpcMessageFrame, headersFrame, rstStreamFrame, windowUpdateFrame } from '../helpers/http2-answer';
 import { RawHttp2Server, rawFrame } from '../helpers/raw-http2-server';
 import { grpcFrame, respondOk, respondTrailersOnly, respondWithChunks, ScriptedGrpcServer, ScriptedHandler } from '../helpers/scripted-grpc-server';
 import { makeTempDir } from '../helpers/tmp';
@@ -505,5 +505,78 @@ describe('issue #21: answers grpc-go rejects', () => {
     ]);
     const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
     assert.equal(error.message, 'rpc error: code = Unavailable desc = café');
+  });
+});
+
+// Issue #21, further cases of each class (and what the grpc-verdict differential target found): the answer, and
+// the failure it must be, in grpc-go's words where grpc-go has them.
+describe('issue #21: malformed answers, frame rules, message reading', () => {
+  const OK: [string, string][] = [[':status', '200'], ['content-type', 'application/grpc']];
+  const message = grpcMessageFrame(PROBE_READY_MESSAGE);
+
+  async function rawAnswer(t: TestContext, frames: (streamId: number) => Buffer[], preface?: Buffer) {
+    const socketPath = path.join(makeTempDir(t), 'csi.sock');
+    const server = await RawHttp2Server.start(t, socketPath, (socket, streamId) => socket.write(Buffer.concat(frames(streamId))), preface);
+    return { server, connection: connect(t, socketPath) };
+  }
+
+  const cases: readonly [string, (id: number) => Buffer[], string][] = [
+    ['a field value with LF', (id) => [headersFrame(id, [...OK, ['x-md', 'a\nb']])], 'Internal desc = invalid header field value for "x-md"'],
+    ['a field value with NUL', (id) => [headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [['grpc-status', '0'], ['x-md', 'a\0']], true)], 'Internal desc = invalid header field value for "x-md"'],
+    ['an upper-case field name', (id) => [headersFrame(id, [...OK, ['X-Md', 'v']])], 'Internal desc = invalid header field name "X-Md"'],
+    ['a pseudo-header after a regular field', (id) => [headersFrame(id, [['content-type', 'application/grpc'], [':status', '200']])], 'Internal desc = pseudo header field after regular'],
+    ['an unknown pseudo-header', (id) => [headersFrame(id, [[':foo', 'x'], ...OK])], 'Internal desc = invalid pseudo-header ":foo"'],
+    ['a duplicate :status', (id) => [headersFrame(id, [[':status', '200'], ...OK])], 'Internal desc = duplicate pseudo-header ":status"'],
+    ['a pseudo-header in trailers (RFC 9113 section 8.1)', (id) => [headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [[':status', '200'], ['grpc-status', '0']], true)], 'Internal desc = pseudo-header field ":status" in trailers'],
+    ['a second HEADERS without END_STREAM', (id) => [headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [['grpc-status', '0']])], 'Internal desc = a HEADERS frame cannot appear in the middle of a stream'],
+    ['DATA before the response headers', (id) => [dataFrame(id, message), headersFrame(id, [...OK, ['grpc-status', '0']], true)], 'Internal desc = DATA before the response headers'],
+    [':status 200 and content-type text/html', (id) => [headersFrame(id, [[':status', '200'], ['content-type', 'text/html']])], 'Unknown desc = transport: received unexpected content-type "text/html"'],
+    [':status 200 and no content-type', (id) => [headersFrame(id, [[':status', '200']])], 'Unknown desc = malformed header: missing HTTP content-type'],
+    [':status 0200 (not 3 digits)', (id) => [headersFrame(id, [[':status', '0200'], ['content-type', 'application/grpc']])], 'Internal desc = transport: malformed http-status: strconv.ParseInt: parsing "0200": invalid syntax'],
+    [':status 404 and application/json', (id) => [headersFrame(id, [[':status', '404'], ['content-type', 'application/json']], true)], 'Unimplemented desc = unexpected HTTP status code received from server: 404 (Not Found); transport: received unexpected content-type "application/json"'],
+    ['a 1xx answer with END_STREAM', (id) => [headersFrame(id, [[':status', '103']], true)], 'Internal desc = informational response 103 ended the stream'],
+    ['trailers without grpc-status', (id) => [headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [['grpc-message', 'why']], true)], 'Unknown desc = why'],
+    ['grpc-status with a sign', (id) => [headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [['grpc-status', '+0']], true)], 'Internal desc = transport: malformed grpc-status: strconv.ParseUint: parsing "+0": invalid syntax'],
+    ['grpc-status past 2^32-1', (id) => [headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [['grpc-status', '4294967296']], true)], 'Internal desc = transport: malformed grpc-status: strconv.ParseUint: parsing "4294967296": value out of range'],
+    ['a message cut by RST_STREAM', (id) => [headersFrame(id, OK), dataFrame(id, message.subarray(0, 6)), rstStreamFrame(id, 0x8)], 'Internal desc = unexpected EOF'],
+    ['a message cut by trailers with an error status', (id) => [headersFrame(id, OK), dataFrame(id, message.subarray(0, 6)), headersFrame(id, [['grpc-status', '14']], true)], 'Internal desc = unexpected EOF'],
+    ['status OK and no message', (id) => [headersFrame(id, OK), headersFrame(id, [['grpc-status', '0']], true)], 'Internal desc = cardinality violation: received no response message from non-server-streaming RPC'],
+    ['a compressed second message', (id) => [headersFrame(id, OK), dataFrame(id, Buffer.concat([message, grpcMessageFrame(PROBE_READY_MESSAGE, 1)]))], 'Internal desc = grpc: compressed flag set with identity or empty encoding'],
+    ['a compressed message in an encoding never asked for', (id) => [headersFrame(id, [...OK, ['grpc-encoding', 'gzip']]), dataFrame(id, grpcMessageFrame(PROBE_READY_MESSAGE, 1))], 'Unimplemented desc = grpc: Decompressor is not installed for grpc-encoding "gzip"'],
+    ['PRIORITY of 4 bytes on the stream (RFC 9113 section 6.3)', (id) => [headersFrame(id, OK), rawFrame(0x2, 0, id, Buffer.alloc(4))], 'Internal desc = PRIORITY payload is 4 bytes, not 5'],
+  ];
+  for (const [what, frames, expected] of cases) {
+    test(`${what}: ${expected.slice(0, expected.indexOf(' desc'))}`, async (t) => {
+      const { connection } = await rawAnswer(t, frames);
+      const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+      assert.equal(error.message, `rpc error: code = ${expected}`);
+    });
+  }
+
+  // Connection errors (RFC 9113 section 5.4.1): the call fails Unavailable naming the rule, the connection ends with GOAWAY.
+  const connectionErrors: readonly [string, (id: number) => Buffer[], string][] = [
+    ['WINDOW_UPDATE with increment 0 on stream 0', () => [windowUpdateFrame(0, 0)], 'WINDOW_UPDATE with an increment of 0 on the connection'],
+    ['RST_STREAM on stream 0', () => [rstStreamFrame(0, 0x2)], 'RST_STREAM on stream 0'],
+    ['PRIORITY on stream 0', () => [rawFrame(0x2, 0, 0, Buffer.alloc(5))], 'PRIORITY on stream 0'],
+    ['DATA on a stream never opened', (id) => [dataFrame(id + 2, message)], `DATA on stream 3, which the sidecar never opened`],
+  ];
+  for (const [what, frames, reason] of connectionErrors) {
+    test(`${what}: a connection error, Unavailable`, async (t) => {
+      const { connection } = await rawAnswer(t, frames);
+      const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+      assert.equal(error.message, `rpc error: code = Unavailable desc = lost the connection to the CSI driver during the call: the driver broke the HTTP/2 protocol: ${reason}`);
+    });
+  }
+
+  test('a server whose first frame is not SETTINGS (RFC 9113 section 3.4): Unavailable', async (t) => {
+    const { connection } = await rawAnswer(t, (id) => [headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [['grpc-status', '0']], true)], rawFrame(0x6, 0, 0, Buffer.alloc(8)));
+    const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.codeName, 'Unavailable');
+    assert.match(error.description, /the first frame is of type 6, not SETTINGS$/);
+  });
+
+  test('an informational (100) answer before the final one is skipped', async (t) => {
+    const { connection } = await rawAnswer(t, (id) => [headersFrame(id, [[':status', '100']]), headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [['grpc-status', '0']], true)]);
+    assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
   });
 });
