@@ -298,9 +298,10 @@ function deviations(answer: Answer): Set<number> {
   const firstIndex = answer.steps.indexOf(first);
   if (answer.preface !== 'settings') codes.add(14); // RFC 9113 section 3.4 / 6.5.2: connection errors
   if (answer.steps.some((s) => 'idleData' in s)) codes.add(14); // section 5.1: DATA on an idle stream, a connection error
-  if (answer.steps.some((s) => ('priorityBytes' in s && (s.onConnection || s.priorityBytes !== 5)) || ('rstStream' in s && s.onConnection))) codes.add(ANY_FAILURE); // sections 6.3, 6.4
-  // Section 6.9: an increment of 0; section 6.9.1: a window past 2^31-1 (grpc-go checks neither).
-  if (answer.steps.some((s) => 'windowUpdate' in s && (s.windowUpdate === 0 || s.windowUpdate === 2 ** 31 - 1))) codes.add(ANY_FAILURE);
+  // Section 6.3: a PRIORITY of the wrong length is a stream error (x/net/http2: a connection error).
+  if (answer.steps.some((s) => 'priorityBytes' in s && !s.onConnection && s.priorityBytes !== 5)) codes.add(ANY_FAILURE);
+  // Section 6.9.1: a window past 2^31-1 (grpc-go does not check).
+  if (answer.steps.some((s) => 'windowUpdate' in s && s.windowUpdate === 2 ** 31 - 1)) codes.add(ANY_FAILURE);
   if (answer.steps.slice(0, firstIndex).some((s) => 'data' in s)) codes.add(13); // section 8.1: DATA before the response headers
   // Section 8.1: no pseudo-header fields in trailers.
   if (headerSteps.slice(1).some((h) => h.headers.some(([name]) => name.startsWith(':')))) codes.add(13);
