@@ -544,6 +544,7 @@ describe('issue #21: malformed answers, frame rules, message reading', () => {
     ['a compressed second message', (id) => [headersFrame(id, OK), dataFrame(id, Buffer.concat([message, grpcMessageFrame(PROBE_READY_MESSAGE, 1)]))], 'Internal desc = grpc: compressed flag set with identity or empty encoding'],
     ['a compressed message in an encoding never asked for', (id) => [headersFrame(id, [...OK, ['grpc-encoding', 'gzip']]), dataFrame(id, grpcMessageFrame(PROBE_READY_MESSAGE, 1))], 'Unimplemented desc = grpc: Decompressor is not installed for grpc-encoding "gzip"'],
     ['PRIORITY of 4 bytes on the stream (RFC 9113 section 6.3)', (id) => [headersFrame(id, OK), rawFrame(0x2, 0, id, Buffer.alloc(4))], 'Internal desc = PRIORITY payload is 4 bytes, not 5'],
+    ['a connection-specific field (RFC 9113 section 8.2.2)', (id) => [headersFrame(id, [...OK, ['connection', 'close']])], 'Internal desc = connection-specific header field "connection"'],
   ];
   for (const [what, frames, expected] of cases) {
     test(`${what}: ${expected.slice(0, expected.indexOf(' desc'))}`, async (t) => {
@@ -559,6 +560,7 @@ describe('issue #21: malformed answers, frame rules, message reading', () => {
     ['RST_STREAM on stream 0', () => [rstStreamFrame(0, 0x2)], 'RST_STREAM on stream 0'],
     ['PRIORITY on stream 0', () => [rawFrame(0x2, 0, 0, Buffer.alloc(5))], 'PRIORITY on stream 0'],
     ['DATA on a stream never opened', (id) => [dataFrame(id + 2, message)], `DATA on stream 3, which the sidecar never opened`],
+    ['HEADERS flagged PRIORITY without its 5 bytes (RFC 9113 section 4.2)', (id) => [rawFrame(0x1, 0x24, id, Buffer.from([0x88]))], 'a 1-byte frame of type 1 lacks its pad length or priority fields'],
   ];
   for (const [what, frames, reason] of connectionErrors) {
     test(`${what}: a connection error, Unavailable`, async (t) => {

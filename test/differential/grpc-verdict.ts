@@ -17,7 +17,7 @@
 // the Go sidecar is built with today (internal/transport/http2_client.go
 // operateHeaders since 1.5x) ours follows today's grpc-go, and where RFC 9113
 // asks more than grpc-go checks ours follows the RFC (README, "gRPC answers"):
-// those inputs are recognised below (`deviation`) and must fail on our side
+// those inputs are recognised below (`mustFail`) and must fail on our side
 // with the status named there.
 
 import fc from 'fast-check';
@@ -33,7 +33,7 @@ import { PROBE_METHOD } from '../../src/csi/identity-messages';
 import { Logger } from '../../src/log/logger';
 import { grpcCodeName } from '../../src/wire/grpc/status';
 import { buildGoProgram } from '../helpers/go-program';
-import { dataFrame, FRAME, goawayFrame, grpcMessageFrame, headersFrame, pingFrame, rstStreamFrame, windowUpdateFrame } from '../helpers/http2-answer';
+import { dataFrame, END_HEADERS, END_STREAM, FRAME, goawayFrame, grpcMessageFrame, headerBlock, headersFrame, pingFrame, rstStreamFrame, windowUpdateFrame } from '../helpers/http2-answer';
 import { rawFrame } from '../helpers/raw-http2-server';
 import type { DifferentialTarget } from './harness';
 import { OracleProcess } from './oracle-process';
@@ -45,8 +45,8 @@ type Fields = [string, string][];
 
 /** A frame of the answer; `stream` is the call's stream, 0, or a stream the client never opened. */
 type Step =
-  | { readonly headers: Fields; readonly endStream: boolean }
-  | { readonly data: Buffer; readonly endStream: boolean }
+  | { readonly headers: Fields; readonly endStream: boolean; readonly framing?: Framing }
+  | { readonly data: Buffer; readonly endStream: boolean; readonly framing?: Framing }
   | { readonly windowUpdate: number; readonly onConnection: boolean }
   | { readonly rstStream: number; readonly onConnection: boolean }
   | { readonly goaway: number }
@@ -54,6 +54,13 @@ type Step =
   | { readonly priorityBytes: number; readonly onConnection: boolean }
   | { readonly unknownType: true }
   | { readonly idleData: true };
+
+/** How a HEADERS or DATA frame is laid out: padded, HEADERS with priority fields or its block split into a CONTINUATION. */
+interface Framing {
+  readonly padBytes?: number;
+  readonly priority?: boolean;
+  readonly continuation?: boolean;
+}
 
 interface Answer {
   /** First frame: the server preface (SETTINGS), or a PING where it belongs. */
@@ -91,6 +98,11 @@ const oddField: fc.Arbitrary<[string, string]> = fc.oneof(
   fc.constantFrom<[string, string]>(['x-md', 'value'], ['grpc-encoding', 'gzip'], ['grpc-encoding', 'identity'], ['content-length', '4'], ['x-md', 'a\tb']),
   fc.constantFrom<[string, string]>(['X-Upper', 'v'], ['x-md', 'line\nbreak'], ['x-md', 'nul\0'], ['x-md', 'cr\r'], ['x-md', 'del\x7f'], ['bad name', 'v'], ['', 'v']),
   fc.constantFrom<[string, string]>([':path', '/x'], [':status', '200'], [':authority', 'x']),
+  fc.constantFrom<[string, string]>(['connection', 'close'], ['transfer-encoding', 'chunked'], ['te', 'trailers']),
+);
+const framing: fc.Arbitrary<Framing | undefined> = fc.option(
+  fc.record({ padBytes: fc.option(fc.constantFrom(0, 3), { nil: undefined }), priority: fc.boolean(), continuation: fc.boolean() }, { requiredKeys: [] }),
+  { freq: 4, nil: undefined },
 );
 
 /** Response headers: :status, content-type, sometimes grpc-status/grpc-message, odd fields anywhere. */
@@ -160,6 +172,9 @@ const answers: fc.Arbitrary<Answer> = fc
   .record({
     preface: fc.oneof({ weight: 20, arbitrary: fc.constant('settings' as const) }, { weight: 1, arbitrary: fc.constantFrom('settings-max-frame-size-1' as const, 'ping' as const) }),
     headers: responseHeaders,
+    headersFraming: framing,
+    dataFraming: framing,
+    trailersFraming: framing,
     trailersOnly: fc.oneof({ weight: 6, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
     data: dataPayloads,
     dataEndsStream: fc.oneof({ weight: 10, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
@@ -169,11 +184,11 @@ const answers: fc.Arbitrary<Answer> = fc
     extras: fc.array(fc.tuple(extraStep, fc.nat(5)), { maxLength: 2 }),
     then: fc.oneof({ weight: 12, arbitrary: fc.constant('close' as const) }, { weight: 1, arbitrary: fc.constant('hold' as const) }),
   })
-  .map(({ preface, headers, trailersOnly, data, dataEndsStream, trailers, trailersEndStream, secondTrailers, extras, then }) => {
-    const steps: Step[] = [{ headers, endStream: trailersOnly }];
+  .map(({ preface, headers, headersFraming, dataFraming, trailersFraming, trailersOnly, data, dataEndsStream, trailers, trailersEndStream, secondTrailers, extras, then }) => {
+    const steps: Step[] = [{ headers, endStream: trailersOnly, framing: headersFraming }];
     if (!trailersOnly) {
-      data.forEach((chunk, index) => steps.push({ data: chunk, endStream: dataEndsStream && index === data.length - 1 }));
-      if (trailers) steps.push({ headers: trailers, endStream: trailersEndStream });
+      data.forEach((chunk, index) => steps.push({ data: chunk, endStream: dataEndsStream && index === data.length - 1, framing: dataFraming }));
+      if (trailers) steps.push({ headers: trailers, endStream: trailersEndStream, framing: trailersFraming });
       if (secondTrailers) steps.push({ headers: secondTrailers, endStream: true });
     }
     for (const [step, at] of extras) steps.splice(Math.min(at, steps.length), 0, step);
@@ -182,8 +197,8 @@ const answers: fc.Arbitrary<Answer> = fc
 
 /** The bytes of one step on the call's stream `streamId`. */
 function stepBytes(step: Step, streamId: number): Buffer {
-  if ('headers' in step) return headersFrame(streamId, step.headers, step.endStream);
-  if ('data' in step) return dataFrame(streamId, step.data, step.endStream);
+  if ('headers' in step) return step.framing ? framedHeaders(streamId, step.headers, step.endStream, step.framing) : headersFrame(streamId, step.headers, step.endStream);
+  if ('data' in step) return step.framing?.padBytes !== undefined ? paddedData(streamId, step.data, step.endStream, step.framing.padBytes) : dataFrame(streamId, step.data, step.endStream);
   if ('windowUpdate' in step) return windowUpdateFrame(step.onConnection ? 0 : streamId, step.windowUpdate);
   if ('rstStream' in step) return rstStreamFrame(step.onConnection ? 0 : streamId, step.rstStream);
   if ('goaway' in step) return goawayFrame(step.goaway === 0 ? 0 : streamId, 0);
@@ -191,6 +206,29 @@ function stepBytes(step: Step, streamId: number): Buffer {
   if ('priorityBytes' in step) return rawFrame(FRAME.PRIORITY, 0, step.onConnection ? 0 : streamId, Buffer.alloc(step.priorityBytes));
   if ('unknownType' in step) return rawFrame(0xb, 0, streamId, Buffer.from('ignored'));
   return dataFrame(streamId + 2, grpcMessageFrame(PROBE_READY)); // a stream the client never opened
+}
+
+const PADDED = 0x8;
+const PRIORITY = 0x20;
+
+function withPadding(payload: Buffer, padBytes: number): Buffer {
+  return Buffer.concat([Buffer.from([padBytes]), payload, Buffer.alloc(padBytes)]);
+}
+
+function paddedData(streamId: number, payload: Buffer, endStream: boolean, padBytes: number): Buffer {
+  return rawFrame(FRAME.DATA, PADDED | (endStream ? END_STREAM : 0), streamId, withPadding(payload, padBytes));
+}
+
+/** HEADERS with padding or priority fields, its block split into a CONTINUATION where asked. */
+function framedHeaders(streamId: number, fields: Fields, endStream: boolean, framing: Framing): Buffer {
+  const block = headerBlock(fields);
+  const cut = framing.continuation ? Math.floor(block.length / 2) : block.length;
+  let first = block.subarray(0, cut);
+  let flags = (endStream ? END_STREAM : 0) | (framing.continuation ? 0 : END_HEADERS);
+  if (framing.priority) (first = Buffer.concat([Buffer.from([0, 0, 0, 0, 15]), first])), (flags |= PRIORITY);
+  if (framing.padBytes !== undefined) (first = withPadding(first, framing.padBytes)), (flags |= PADDED);
+  const headers = rawFrame(FRAME.HEADERS, flags, streamId, first);
+  return framing.continuation ? Buffer.concat([headers, rawFrame(FRAME.CONTINUATION, END_HEADERS, streamId, block.subarray(cut))]) : headers;
 }
 
 function prefaceBytes(preface: Answer['preface']): Buffer {
@@ -286,36 +324,71 @@ function codeForHttpStatus(status: string | undefined): number {
 const ANY_FAILURE = -1;
 
 /**
- * Inputs on which ours follows today's grpc-go or RFC 9113 where Debian's
- * grpc-go does not (see the header comment): the statuses ours may fail with
- * (ANY_FAILURE: any), empty when none of these applies. Several may apply;
- * ours reports the first rule broken in wire order.
+ * The steps the client reads before the call's stream ends (the first that
+ * ends it: END_STREAM, or RST_STREAM on it); later ones cannot change the verdict.
  */
-function deviations(answer: Answer): Set<number> {
+function deliveredSteps(answer: Answer): readonly Step[] {
+  const end = answer.steps.findIndex((s) => (('headers' in s || 'data' in s) && s.endStream) || ('rstStream' in s && !s.onConnection));
+  return end < 0 ? answer.steps : answer.steps.slice(0, end + 1);
+}
+
+/**
+ * Inputs on which ours follows today's grpc-go or RFC 9113 where Debian's
+ * grpc-go does not (see the header comment), so that ours must fail whatever
+ * grpc-go says: the statuses ours may fail with (ANY_FAILURE: any); empty when
+ * none of these applies. Several may apply; ours reports the first rule broken
+ * in wire order.
+ */
+function mustFail(answer: Answer): Set<number> {
   const codes = new Set<number>();
-  const headerSteps = answer.steps.filter((s): s is Extract<Step, { headers: Fields }> => 'headers' in s);
-  const first = headerSteps[0];
-  const firstIndex = answer.steps.indexOf(first);
+  const steps = deliveredSteps(answer);
+  const headerSteps = steps.filter((s): s is Extract<Step, { headers: Fields }> => 'headers' in s);
   if (answer.preface !== 'settings') codes.add(14); // RFC 9113 section 3.4 / 6.5.2: connection errors
-  if (answer.steps.some((s) => 'idleData' in s)) codes.add(14); // section 5.1: DATA on an idle stream, a connection error
+  if (steps.some((s) => 'idleData' in s)) codes.add(14); // section 5.1: DATA on a stream never opened, a connection error
   // Section 6.3: a PRIORITY of the wrong length is a stream error (x/net/http2: a connection error).
-  if (answer.steps.some((s) => 'priorityBytes' in s && !s.onConnection && s.priorityBytes !== 5)) codes.add(ANY_FAILURE);
+  if (steps.some((s) => 'priorityBytes' in s && !s.onConnection && s.priorityBytes !== 5)) codes.add(ANY_FAILURE);
   // Section 6.9.1: a window past 2^31-1 (grpc-go does not check).
-  if (answer.steps.some((s) => 'windowUpdate' in s && s.windowUpdate === 2 ** 31 - 1)) codes.add(ANY_FAILURE);
-  if (answer.steps.slice(0, firstIndex).some((s) => 'data' in s)) codes.add(13); // section 8.1: DATA before the response headers
-  // Section 8.1: no pseudo-header fields in trailers.
-  if (headerSteps.slice(1).some((h) => h.headers.some(([name]) => name.startsWith(':')))) codes.add(13);
-  // Debian's grpc-go takes a REFUSED_STREAM for an unprocessed stream even after its response headers, and retries it.
-  if (answer.steps.slice(firstIndex).some((s) => 'rstStream' in s && s.rstStream === 7 && !s.onConnection)) codes.add(ANY_FAILURE);
-  const status = first.headers.find(([name]) => name === ':status')?.[1];
-  if (status !== undefined && /^1[0-9][0-9]$/.test(status)) codes.add(ANY_FAILURE); // section 8.1: 1xx skipped (grpc-go fails the call)
+  if (steps.some((s) => 'windowUpdate' in s && s.windowUpdate === 2 ** 31 - 1)) codes.add(ANY_FAILURE);
+  const first = headerSteps[0];
+  const firstIndex = first === undefined ? steps.length : steps.indexOf(first);
+  if (steps.slice(0, firstIndex).some((s) => 'data' in s)) codes.add(13); // section 8.1: DATA before the response headers
+  // Section 8.2.2: connection-specific fields make a message malformed (grpc-go takes them).
+  if (headerSteps.some((h) => h.headers.some(([name]) => ['connection', 'transfer-encoding', 'te'].includes(name)))) codes.add(13);
+  // Section 8.1: no pseudo-header fields in trailers (a 1xx answer's HEADERS is not trailers).
+  const status = first?.headers.find(([name]) => name === ':status')?.[1];
+  const informational = status !== undefined && /^1[0-9][0-9]$/.test(status);
+  // Section 8.1: a 1xx answer that ends the stream is malformed; section 8.6: HTTP/2 has no 101.
+  if (informational && (status === '101' || first.endStream)) codes.add(13);
+  if (!informational && headerSteps.slice(1).some((h) => h.headers.some(([name]) => name.startsWith(':')))) codes.add(13);
   // Today's grpc-go: :status must be exactly 200 on a gRPC content-type too (Debian's grpc-go ignores it there).
-  if (status !== '200') codes.add(codeForHttpStatus(status));
-  // grpc-status read as 1*DIGIT (Debian's grpc-go reads it with strconv.Atoi, which takes a sign), a malformed one
-  // failing the call where it is read, before the content-type is judged (today's grpc-go).
-  if (headerSteps.some((h) => h.headers.some(([name, value]) => name === 'grpc-status' && !/^[0-9]{1,10}$/.test(value)))) codes.add(13);
-  if (headerSteps.some((h) => h.headers.some(([name, value]) => name === 'grpc-status' && /^[0-9]+$/.test(value) && Number(value) > 2 ** 32 - 1))) codes.add(13);
+  // A 1xx answer is skipped (section 8.1), so the next HEADERS decides.
+  if (first !== undefined && !informational && status !== '200') codes.add(codeForHttpStatus(status));
+  // grpc-status read as 1*DIGIT up to 2^32-1 (Debian's grpc-go reads it with strconv.Atoi, which takes a sign and
+  // wraps larger values), a malformed one failing the call where it is read (today's grpc-go).
+  const malformedStatus = (value: string) => !/^[0-9]+$/.test(value) || Number(value) > 2 ** 32 - 1;
+  if (headerSteps.some((h) => h.headers.some(([name, value]) => name === 'grpc-status' && malformedStatus(value)))) codes.add(13);
   return codes;
+}
+
+/**
+ * Section 8.1: a 1xx answer is informational and skipped, the next HEADERS
+ * decides; grpc-go fails the call on it ("unexpected HTTP status"), so the
+ * verdicts are not compared.
+ */
+function skipsInformational(answer: Answer): boolean {
+  const first = answer.steps.find((s): s is Extract<Step, { headers: Fields }> => 'headers' in s);
+  const status = first?.headers.find(([name]) => name === ':status')?.[1];
+  return status !== undefined && /^1[0-9][0-9]$/.test(status);
+}
+
+/**
+ * REFUSED_STREAM: grpc-go retries the call transparently as often as the
+ * deadline allows (Debian's grpc-go even after the response headers); ours
+ * sends it once more, then reports the refusal (README, "Design"). Both
+ * fail; the status is not compared.
+ */
+function refusesStream(answer: Answer): boolean {
+  return answer.steps.some((s) => 'rstStream' in s && s.rstStream === 7 && !s.onConnection);
 }
 
 /** Our receive limit (64 KiB, README "Bounds") fails messages grpc-go's 4 MiB takes: ResourceExhausted, in grpc-go's words. */
@@ -369,14 +442,16 @@ export const grpcVerdictTarget: DifferentialTarget<Answer> = {
         server.answer = answer;
         const our = await ours();
         const go = await theirs();
-        if (agree(our, go)) return undefined;
-        if (!our.ok && OUR_LIMIT_TEXT.test(our.message) && Number(OUR_LIMIT_TEXT.exec(our.message)![1]) <= 4 * 1024 * 1024) return undefined;
-        const expected = deviations(answer);
+        const expected = mustFail(answer);
         if (expected.size > 0) {
           // Both fail: which rule fails first may differ (grpc-go checks fewer), so any status will do.
           if (!our.ok && (expected.has(ANY_FAILURE) || expected.has(our.code) || !go.ok)) return undefined;
           return `ours ${describe(our)}; expected a failure with ${[...expected].map((code) => (code === ANY_FAILURE ? 'any status' : grpcCodeName(code))).join(' or ')} (grpc-go ${describe(go)})`;
         }
+        if (agree(our, go)) return undefined;
+        if (!our.ok && OUR_LIMIT_TEXT.test(our.message) && Number(OUR_LIMIT_TEXT.exec(our.message)![1]) <= 4 * 1024 * 1024) return undefined;
+        if (!our.ok && !go.ok && refusesStream(answer)) return undefined;
+        if (skipsInformational(answer)) return undefined;
         return `ours ${describe(our)}; grpc-go ${describe(go)}`;
       },
       async close() {

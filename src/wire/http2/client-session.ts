@@ -345,9 +345,16 @@ export class Http2ClientSession {
   /** The payload without padding (PADDED flag: a pad-length byte first, padding last). */
   private unpadded(frame: Frame, extraHeadBytes = 0): Buffer {
     let payload = frame.payload;
-    if (frame.flags & Flag.PADDED) {
-      if (payload.length < 1) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'padded frame without a pad length');
+    // Section 4.2: a frame "too small to contain mandatory frame data" (the pad length, a HEADERS frame's priority
+    // fields) is a FRAME_SIZE_ERROR, a connection error for frames that carry header blocks or DATA's flow control.
+    const padLengthBytes = frame.flags & Flag.PADDED ? 1 : 0;
+    if (payload.length < padLengthBytes + extraHeadBytes) {
+      throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `a ${payload.length}-byte frame of type ${frame.type} lacks its pad length or priority fields`);
+    }
+    if (padLengthBytes) {
       const padBytes = payload.readUInt8(0);
+      // Sections 6.1 and 6.2: "If the length of the padding is the length of the frame payload or greater, the recipient
+      // MUST treat this as a connection error of type PROTOCOL_ERROR."
       if (padBytes + 1 + extraHeadBytes > payload.length) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'padding longer than the frame');
       payload = payload.subarray(1, payload.length - padBytes);
     }
@@ -549,7 +556,11 @@ const INVALID_FIELD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /**
  * What makes a response's field section malformed (RFC 9113 section 8.2.1,
- * 8.3 and 8.1), or undefined. The texts are those of Go's
+ * 8.2.2, 8.3 and 8.1), or undefined. Not checked: section 8.2.1's "A field
+ * value MUST NOT start or end with an ASCII whitespace character", since
+ * grpc-go servers send such grpc-message values themselves (they
+ * percent-encode neither SP nor HTAB), and a driver's status would turn into
+ * a protocol failure. The texts are those of Go's
  * golang.org/x/net/http2, which grpc-go reports. `trailers`: the section
  * ends a response whose headers came before, and so may carry no
  * pseudo-header field.
@@ -559,6 +570,9 @@ export function fieldSectionProblem(fields: readonly HeaderField[], trailers: bo
   const pseudo: string[] = [];
   for (const [name, value] of fields) {
     if (INVALID_FIELD_VALUE.test(value)) return `invalid header field value for ${quoteWire(name)}`;
+    // Section 8.2.2: "An endpoint MUST NOT generate an HTTP/2 message containing connection-specific header fields";
+    // "any message containing connection-specific header fields MUST be treated as malformed".
+    if (CONNECTION_SPECIFIC_FIELDS.has(name)) return `connection-specific header field ${quoteWire(name)}`;
     if (name.startsWith(':')) {
       // "All pseudo-header fields MUST appear in a field block before all regular field lines."
       if (sawRegular) return 'pseudo header field after regular';
@@ -580,6 +594,9 @@ export function fieldSectionProblem(fields: readonly HeaderField[], trailers: bo
   if (requestField !== undefined) return pseudo.includes(':status') ? 'mix of request and response pseudo headers' : `invalid pseudo-header ${quoteWire(requestField)}`;
   return undefined;
 }
+
+/** RFC 9113 section 8.2.2's connection-specific fields; te is allowed in requests only (as "trailers"). */
+const CONNECTION_SPECIFIC_FIELDS: ReadonlySet<string> = new Set(['connection', 'proxy-connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te']);
 
 /** RFC 9113 section 8.3: the request pseudo-header fields and the response's one. */
 const PSEUDO_HEADER_FIELDS: ReadonlySet<string> = new Set([':method', ':scheme', ':authority', ':path', ':status']);
