@@ -49,6 +49,7 @@ export class MessageDeframer {
   /** `maxMessageBytes`: the longest message accepted; a longer one is message-too-large before any of it is kept. */
   constructor(private readonly maxMessageBytes: number) {}
 
+  /** Takes the next DATA bytes; a problem is left in `violation`, and later chunks are ignored. Never throws. */
   push(chunk: Buffer): void {
     let offset = 0;
     while (offset < chunk.length && !this.violation) {
