@@ -151,6 +151,8 @@ export function grpcWireFailure(problem: GrpcWireProblem): CsiCallError {
       return new CsiCallError(STATUS_RESOURCE_EXHAUSTED, `grpc: received message larger than max (${problem.length} vs. ${problem.limitBytes})`);
     case 'malformed-grpc-status':
       return new CsiCallError(STATUS_INTERNAL, `transport: malformed grpc-status: strconv.ParseUint: parsing ${quoteWireText(problem.value)}: ${problem.reason}`);
+    case 'malformed-binary-header':
+      return new CsiCallError(STATUS_INTERNAL, `transport: malformed ${problem.name}: illegal base64 data in ${quoteWireText(problem.value)}`);
     case 'malformed-http-status':
       return new CsiCallError(STATUS_INTERNAL, `transport: malformed http-status: strconv.ParseInt: parsing ${quoteWireText(problem.value)}: invalid syntax`);
     case 'not-a-grpc-response': {

@@ -544,6 +544,7 @@ describe('issue #21: malformed answers, frame rules, message reading', () => {
     ['a compressed second message', (id) => [headersFrame(id, OK), dataFrame(id, Buffer.concat([message, grpcMessageFrame(PROBE_READY_MESSAGE, 1)]))], 'Internal desc = grpc: compressed flag set with identity or empty encoding'],
     ['a compressed message in an encoding never asked for', (id) => [headersFrame(id, [...OK, ['grpc-encoding', 'gzip']]), dataFrame(id, grpcMessageFrame(PROBE_READY_MESSAGE, 1))], 'Unimplemented desc = grpc: Decompressor is not installed for grpc-encoding "gzip"'],
     ['PRIORITY of 4 bytes on the stream (RFC 9113 section 6.3)', (id) => [headersFrame(id, OK), rawFrame(0x2, 0, id, Buffer.alloc(4))], 'Internal desc = PRIORITY payload is 4 bytes, not 5'],
+    ['binary metadata that is not base64', (id) => [headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [['grpc-status', '0'], ['x-trace-bin', '!!']], true)], 'Internal desc = transport: malformed x-trace-bin: illegal base64 data in "!!"'],
     ['a connection-specific field (RFC 9113 section 8.2.2)', (id) => [headersFrame(id, [...OK, ['connection', 'close']])], 'Internal desc = connection-specific header field "connection"'],
   ];
   for (const [what, frames, expected] of cases) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatGrpcTimeout, frameMessage, MessageDeframer } from '../../src/wire/grpc/message-framing';
-import { decodeGrpcMessage, isGrpcContentType, judgeResponseHeaders, judgeTrailers, parseGrpcStatusCode } from '../../src/wire/grpc/response-rules';
+import { decodeGrpcMessage, isBinaryHeaderValue, isGrpcContentType, judgeResponseHeaders, judgeTrailers, parseGrpcStatusCode } from '../../src/wire/grpc/response-rules';
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
 const latin1 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
@@ -147,4 +147,13 @@ test('deframer: chunks that live in one reused read buffer; what is kept past a 
     readBuffer.fill(0xee); // the next read overwrites it
   }
   assert.deepEqual(deframer.messages, [message]);
+});
+
+test('binary metadata: base64, padded or not (grpc-go decodeBinHeader); a value that does not decode fails the call', () => {
+  for (const value of ['', 'AA', 'AAA', 'AAAA', 'AA==', 'AAA=', 'AAAAAA', 'ab+/', 'YWJj']) assert.equal(isBinaryHeaderValue(value), true, value);
+  for (const value of ['A', 'AAAAA', 'A===', '====', 'AA=', 'AA=A', '!!', 'AA AA', 'AAAA====', 'AB-_']) assert.equal(isBinaryHeaderValue(value), false, value);
+  assert.deepEqual(judgeTrailers([['grpc-status', '0'], ['x-trace-bin', '!!']]), { kind: 'malformed-binary-header', name: 'x-trace-bin', value: '!!' });
+  assert.deepEqual(judgeTrailers([['grpc-status', '0'], ['grpc-status-details-bin', 'A']]), { kind: 'malformed-binary-header', name: 'grpc-status-details-bin', value: 'A' });
+  assert.deepEqual(judgeResponseHeaders([[':status', '200'], ['content-type', 'application/grpc'], ['x-bin', 'A']], false), { ok: false, problem: { kind: 'malformed-binary-header', name: 'x-bin', value: 'A' } });
+  assert.deepEqual(judgeTrailers([['grpc-status', '0'], ['x-bin', 'AAA']]), { code: 0, message: '' });
 });

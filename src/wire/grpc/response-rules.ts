@@ -16,6 +16,8 @@
 //   Trailers-Only first HEADERS (END_STREAM). A missing one there is Unknown.
 //   A malformed one anywhere fails the call (Internal).
 // - grpc-message is percent-encoded UTF-8.
+// - Binary metadata ("Binary-Header → {Header-Name "-bin"} {base64 encoded value}")
+//   must be base64, or the call fails (Internal), as today's grpc-go fails it.
 //
 // Which HEADERS are trailers, and that trailers end the stream, is the HTTP/2
 // client's business (RFC 9113 section 8.1); this file judges field lists.
@@ -95,6 +97,27 @@ function hexValue(byte: number | undefined): number {
   return -1;
 }
 
+/**
+ * Base64 as grpc-go's decodeBinHeader reads it: padded when the length is a
+ * multiple of 4, unpadded otherwise ("Implementations MUST accept padded and
+ * un-padded values", PROTOCOL-HTTP2.md).
+ */
+const PADDED_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const UNPADDED_BASE64 = /^(?:[A-Za-z0-9+/]{4})*[A-Za-z0-9+/]{2,3}$/;
+
+/** Whether a binary metadata value decodes. */
+export function isBinaryHeaderValue(value: string): boolean {
+  return value.length % 4 === 0 ? PADDED_BASE64.test(value) : UNPADDED_BASE64.test(value);
+}
+
+/** The first binary metadata field ("-bin") whose value does not decode, as a problem; undefined when all do. */
+function binaryHeaderProblem(fields: readonly HeaderField[]): GrpcWireProblem | undefined {
+  for (const [name, value] of fields) {
+    if (name.endsWith('-bin') && !isBinaryHeaderValue(value)) return { kind: 'malformed-binary-header', name, value };
+  }
+  return undefined;
+}
+
 /** Reads grpc-status (the last one, as grpc-go) and grpc-message; a missing grpc-status is Unknown. */
 function readStatus(fields: readonly HeaderField[]): GrpcStatus | GrpcWireProblem {
   let code = STATUS_UNKNOWN;
@@ -142,12 +165,15 @@ export function judgeResponseHeaders(fields: readonly HeaderField[], endStream: 
   if (httpStatus !== 200 || !grpcContentType) {
     return { ok: false, problem: { kind: 'not-a-grpc-response', httpStatus, contentType: grpcContentType ? undefined : contentType } };
   }
+  const binaryProblem = binaryHeaderProblem(fields);
+  if (binaryProblem) return { ok: false, problem: binaryProblem };
   return { ok: true, encoding, status: endStream ? statusOrProblem : undefined };
 }
 
 /** Judges trailers (the HEADERS that end a stream after the response headers): their status. */
 export function judgeTrailers(fields: readonly HeaderField[]): GrpcStatus | GrpcWireProblem {
-  return readStatus(fields);
+  const status = readStatus(fields);
+  return 'kind' in status ? status : (binaryHeaderProblem(fields) ?? status);
 }
 
 /** Whether `x` is a problem rather than a status. */

@@ -15,6 +15,8 @@ export type GrpcWireProblem =
   | { readonly kind: 'message-too-large'; readonly length: number; readonly limitBytes: number }
   /** grpc-status is not 1*DIGIT, or past 2^32-1. */
   | { readonly kind: 'malformed-grpc-status'; readonly value: string; readonly reason: 'invalid syntax' | 'value out of range' }
+  /** A binary metadata field ("-bin") whose value is not base64 (padded, or unpadded when its length is not a multiple of 4). */
+  | { readonly kind: 'malformed-binary-header'; readonly name: string; readonly value: string }
   /** :status is not three digits (RFC 9110 section 15: status-code = 3DIGIT). */
   | { readonly kind: 'malformed-http-status'; readonly value: string }
   /**

@@ -5,11 +5,16 @@
 //   {"socket":"/tmp/x/csi.sock","timeoutMs":1000}
 //     -> {"code":0,"response":"<base64>"} or {"code":14,"message":"<base64 of the message bytes>"}
 // The codec passes bytes through, so the verdict is the transport's alone.
+//   {"op":"bin","values":["AA==","!!"]} -> {"valid":[true,false]}
+// says which binary metadata values grpc-go's decodeBinHeader takes (base64,
+// padded when the length is a multiple of 4, else unpadded), which today's
+// grpc-go requires and this one only logs.
 package main
 
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net"
 	"os"
@@ -20,14 +25,28 @@ import (
 )
 
 type question struct {
-	Socket    string `json:"socket"`
-	TimeoutMs int    `json:"timeoutMs"`
+	Op        string   `json:"op"`
+	Socket    string   `json:"socket"`
+	TimeoutMs int      `json:"timeoutMs"`
+	Values    []string `json:"values"`
 }
 
 type answer struct {
 	Code     uint32 `json:"code"`
 	Message  []byte `json:"message,omitempty"`
 	Response []byte `json:"response,omitempty"`
+	Valid    []bool `json:"valid,omitempty"`
+}
+
+// binValid decodes v as grpc-go's decodeBinHeader does.
+func binValid(v string) bool {
+	var err error
+	if len(v)%4 == 0 {
+		_, err = base64.StdEncoding.DecodeString(v)
+	} else {
+		_, err = base64.RawStdEncoding.DecodeString(v)
+	}
+	return err == nil
 }
 
 // rawCodec sends and receives message bytes as they are.
@@ -74,7 +93,15 @@ func main() {
 		if err := json.Unmarshal(in.Bytes(), &q); err != nil {
 			panic(err)
 		}
-		if err := out.Encode(probe(q)); err != nil {
+		a := answer{}
+		if q.Op == "bin" {
+			for _, v := range q.Values {
+				a.Valid = append(a.Valid, binValid(v))
+			}
+		} else {
+			a = probe(q)
+		}
+		if err := out.Encode(a); err != nil {
 			panic(err)
 		}
 	}
