@@ -53,6 +53,8 @@ type Step =
   | { readonly ping: true }
   | { readonly priorityBytes: number; readonly onConnection: boolean }
   | { readonly unknownType: true }
+  /** A frame of a type whose payload length is fixed or bounded, with a wrong length (RFC 9113 section 4.2, 6). */
+  | { readonly badLength: 'ping' | 'window-update' | 'rst-stream' | 'settings' | 'goaway' | 'data' }
   | { readonly idleData: true };
 
 /** How a HEADERS or DATA frame is laid out: padded, HEADERS with priority fields or its block split into a CONTINUATION. */
@@ -165,6 +167,7 @@ const extraStep: fc.Arbitrary<Step> = fc.oneof(
   fc.constant({ ping: true as const }),
   fc.record({ priorityBytes: fc.constantFrom(5, 4), onConnection: fc.boolean() }),
   fc.constant({ unknownType: true as const }),
+  fc.record({ badLength: fc.constantFrom('ping' as const, 'window-update' as const, 'rst-stream' as const, 'settings' as const, 'goaway' as const, 'data' as const) }),
   fc.constant({ idleData: true as const }),
 );
 
@@ -206,6 +209,22 @@ function stepBytes(step: Step, streamId: number): Buffer {
   if ('ping' in step) return pingFrame();
   if ('priorityBytes' in step) return rawFrame(FRAME.PRIORITY, 0, step.onConnection ? 0 : streamId, Buffer.alloc(step.priorityBytes));
   if ('unknownType' in step) return rawFrame(0xb, 0, streamId, Buffer.from('ignored'));
+  if ('badLength' in step) {
+    switch (step.badLength) {
+      case 'ping':
+        return rawFrame(FRAME.PING, 0, 0, Buffer.alloc(7));
+      case 'window-update':
+        return rawFrame(FRAME.WINDOW_UPDATE, 0, streamId, Buffer.from([0, 0, 1]));
+      case 'rst-stream':
+        return rawFrame(FRAME.RST_STREAM, 0, streamId, Buffer.alloc(5));
+      case 'settings':
+        return rawFrame(FRAME.SETTINGS, 0, 0, Buffer.alloc(5));
+      case 'goaway':
+        return rawFrame(FRAME.GOAWAY, 0, 0, Buffer.alloc(7));
+      case 'data':
+        return rawFrame(FRAME.DATA, 0, streamId, Buffer.alloc(16_385)); // past the 16,384 SETTINGS_MAX_FRAME_SIZE allows
+    }
+  }
   return dataFrame(streamId + 2, grpcMessageFrame(PROBE_READY)); // a stream the client never opened
 }
 
