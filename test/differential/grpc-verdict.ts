@@ -78,12 +78,12 @@ const utf8AsBytes = (text: string) => Buffer.from(text, 'utf8').toString('latin1
 const httpStatus = fc.oneof(
   { weight: 12, arbitrary: fc.constant('200') },
   { weight: 4, arbitrary: fc.constantFrom('503', '404', '400', '401', '403', '429', '502', '504', '500', '302', '418', '299', '204') },
-  { weight: 2, arbitrary: fc.constantFrom('0200', '20', '2000', 'abc', '', ' 200', '+200', '100', '103', '101') },
+  { weight: 2, arbitrary: fc.constantFrom('0200', '20', '2000', 'abc', '', ' 200', '200 ', '+200', '-200', '100', '103', '101', '999') },
 );
 const contentType = fc.oneof(
   { weight: 12, arbitrary: fc.constant('application/grpc') },
   { weight: 3, arbitrary: fc.constantFrom('application/grpc+proto', 'application/grpc;charset=utf-8', 'application/grpc+') },
-  { weight: 3, arbitrary: fc.constantFrom('application/json', 'application/grpcx', 'text/html', '', 'Application/grpc') },
+  { weight: 3, arbitrary: fc.constantFrom('application/json', 'application/grpcx', 'application/grpc-web', 'text/html', '', 'Application/grpc', 'application/grpc ') },
 );
 const grpcStatusValue = fc.oneof(
   { weight: 10, arbitrary: fc.constant('0') },
