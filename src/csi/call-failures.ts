@@ -10,6 +10,9 @@
 
 import type { CsiAddress } from './address';
 import { formatGoDuration } from '../go/duration';
+import { quoteGo } from '../go/quote';
+import type { GrpcWireProblem } from '../wire/grpc/wire-error';
+import { httpReasonPhrase } from '../wire/http2/reason-phrases';
 import {
   grpcCodeName,
   STATUS_CANCELLED,
@@ -124,35 +127,57 @@ export const deadlineExceeded = (method: string, limitMs: number) => new CsiCall
 /** A non-OK grpc-status the driver sent, with its grpc-message. */
 export const driverStatus = (code: number, message: string) => new CsiCallError(code, message);
 
-export const malformedGrpcStatus = (raw: string) => new CsiCallError(STATUS_INTERNAL, `malformed grpc-status "${raw}"`);
-
-export const trailersWithoutStatus = () => new CsiCallError(STATUS_INTERNAL, 'the driver sent trailers without grpc-status');
-
-export const noGrpcStatus = () => new CsiCallError(STATUS_INTERNAL, 'the driver ended the call without a gRPC status');
-
-export const notGrpcContentType = (contentType: string) =>
-  new CsiCallError(STATUS_INTERNAL, `the driver answered with content-type "${contentType}", not application/grpc`);
-
-export const endedMidMessage = () => new CsiCallError(STATUS_INTERNAL, 'the driver ended the call in the middle of a response message');
-
-export const okWithoutMessage = () => new CsiCallError(STATUS_INTERNAL, 'the driver ended the call with status OK but sent no response message');
-
 /**
  * grpc-go's words (Internal) when a unary call's answer goes on past its one
  * message: a streaming handler registered by mistake, or DATA without end.
  */
 export const CARDINALITY_VIOLATION_TEXT = 'cardinality violation: expected <EOF> for non server-streaming RPCs, but received another message';
 
-export const cardinalityViolation = () => new CsiCallError(STATUS_INTERNAL, CARDINALITY_VIOLATION_TEXT);
+/**
+ * A gRPC answer that breaks the protocol (src/wire/grpc/), as grpc-go reports
+ * it (internal/transport/http2_client.go operateHeaders and handleData,
+ * rpc_util.go checkRecvPayload and recvMsg): its status, and its words where
+ * grpc-go has them.
+ */
+export function grpcWireFailure(problem: GrpcWireProblem): CsiCallError {
+  switch (problem.kind) {
+    case 'cardinality-violation':
+      return new CsiCallError(STATUS_INTERNAL, CARDINALITY_VIOLATION_TEXT);
+    case 'invalid-compressed-flag':
+      return new CsiCallError(STATUS_INTERNAL, `grpc: received unexpected payload format ${problem.flag}`);
+    case 'unasked-compression':
+      // The sidecar sends no grpc-accept-encoding and has no decompressor, as the Go sidecar registered none.
+      return problem.encoding === undefined || problem.encoding === '' || problem.encoding === 'identity'
+        ? new CsiCallError(STATUS_INTERNAL, 'grpc: compressed flag set with identity or empty encoding')
+        : new CsiCallError(STATUS_UNIMPLEMENTED, `grpc: Decompressor is not installed for grpc-encoding ${quoteWireText(problem.encoding)}`);
+    case 'message-too-large':
+      return new CsiCallError(STATUS_RESOURCE_EXHAUSTED, `grpc: received message larger than max (${problem.length} vs. ${problem.limitBytes})`);
+    case 'malformed-grpc-status':
+      return new CsiCallError(STATUS_INTERNAL, `transport: malformed grpc-status: strconv.ParseUint: parsing ${quoteWireText(problem.value)}: ${problem.reason}`);
+    case 'malformed-binary-header':
+      return new CsiCallError(STATUS_INTERNAL, `transport: malformed ${problem.name}: illegal base64 data in ${quoteWireText(problem.value)}`);
+    case 'malformed-http-status':
+      return new CsiCallError(STATUS_INTERNAL, `transport: malformed http-status: strconv.ParseInt: parsing ${quoteWireText(problem.value)}: invalid syntax`);
+    case 'not-a-grpc-response': {
+      const parts: string[] = [];
+      if (problem.httpStatus === undefined) parts.push('malformed header: missing HTTP status');
+      else if (problem.httpStatus !== 200) parts.push(`unexpected HTTP status code received from server: ${problem.httpStatus} (${httpReasonPhrase(problem.httpStatus) ?? ''})`);
+      if (problem.contentType === null) parts.push('malformed header: missing HTTP content-type');
+      else if (problem.contentType !== undefined) parts.push(`transport: received unexpected content-type ${quoteWireText(problem.contentType)}`);
+      // "when header does not include HTTP status, return INTERNAL"
+      return new CsiCallError(problem.httpStatus === undefined ? STATUS_INTERNAL : grpcCodeForHttpStatus(problem.httpStatus), parts.join('; '));
+    }
+    case 'no-trailers':
+      return new CsiCallError(STATUS_INTERNAL, 'server closed the stream without sending trailers');
+    case 'ended-mid-message':
+      return new CsiCallError(STATUS_INTERNAL, 'unexpected EOF'); // grpc-go: io.ErrUnexpectedEOF from reading the message
+    case 'ok-without-message':
+      return new CsiCallError(STATUS_INTERNAL, 'cardinality violation: received no response message from non-server-streaming RPC');
+  }
+}
 
-export const invalidCompressedFlag = (flag: number) => new CsiCallError(STATUS_INTERNAL, `invalid gRPC frame: compressed flag ${flag} is neither 0 nor 1`);
-
-/** The sidecar sends no grpc-accept-encoding, so a compressed answer is a protocol error. */
-export const unaskedCompression = (encoding: string | undefined) =>
-  new CsiCallError(STATUS_INTERNAL, `the driver sent a compressed message (grpc-encoding "${encoding ?? 'identity'}") although none was asked for`);
-
-/** grpc-go's words for an answer over the receive limit. */
-export const messageTooLarge = (length: number, limit: number) => new CsiCallError(STATUS_RESOURCE_EXHAUSTED, `grpc: received message larger than max (${length} vs. ${limit})`);
+/** Header text (one character per byte) as Go's %q prints it. */
+const quoteWireText = (text: string) => quoteGo(Buffer.from(text, 'latin1').toString('utf8'));
 
 /** An answer the Identity decoder cannot parse: Internal, in grpc-go's words, with the decoder's reason. */
 export const undecodableAnswer = (cause: unknown) =>
@@ -179,10 +204,6 @@ function grpcCodeForHttpStatus(httpStatus: number): number {
   }
 }
 
-/** A response that is not HTTP 200, in grpc-go's words; `reasonPhrase` as Node's STATUS_CODES has it. */
-export const unexpectedHttpStatus = (httpStatus: number, reasonPhrase: string | undefined) =>
-  new CsiCallError(grpcCodeForHttpStatus(httpStatus), `unexpected HTTP status code received from server: ${httpStatus} (${reasonPhrase ?? 'unknown'})`);
-
 const RST_STREAM_CODE_NAMES = [
   'NO_ERROR',
   'PROTOCOL_ERROR',
@@ -200,23 +221,38 @@ const RST_STREAM_CODE_NAMES = [
   'HTTP_1_1_REQUIRED',
 ];
 
-/** PROTOCOL-HTTP2.md "Errors": the status of a stream the server reset, in grpc-go's words. */
-export function resetByDriver(rstCode: number): CsiCallError {
-  const name = RST_STREAM_CODE_NAMES[rstCode] ?? `0x${rstCode.toString(16)}`;
-  const message = `stream terminated by RST_STREAM with error code: ${name}`;
-  switch (name) {
+/** grpc-go's http2ErrConvTab: the status of a stream ended with an HTTP/2 error code; Unknown for codes it does not know. */
+function grpcCodeForHttp2Error(errorCode: number): number {
+  switch (RST_STREAM_CODE_NAMES[errorCode]) {
+    case undefined:
+      return STATUS_UNKNOWN;
     case 'REFUSED_STREAM':
-      return new CsiCallError(STATUS_UNAVAILABLE, message);
+      return STATUS_UNAVAILABLE;
     case 'CANCEL':
-      return new CsiCallError(STATUS_CANCELLED, message);
+      return STATUS_CANCELLED;
+    case 'FLOW_CONTROL_ERROR':
     case 'ENHANCE_YOUR_CALM':
-      return new CsiCallError(STATUS_RESOURCE_EXHAUSTED, message);
+      return STATUS_RESOURCE_EXHAUSTED;
     case 'INADEQUATE_SECURITY':
-      return new CsiCallError(STATUS_PERMISSION_DENIED, message);
+      return STATUS_PERMISSION_DENIED;
     default:
-      return new CsiCallError(STATUS_INTERNAL, message);
+      return STATUS_INTERNAL;
   }
 }
+
+/** Go's http2.ErrCode.String(): "PROTOCOL_ERROR", or "unknown error code 0x1f". */
+const http2ErrorName = (errorCode: number) => RST_STREAM_CODE_NAMES[errorCode] ?? `unknown error code 0x${errorCode.toString(16)}`;
+
+/** PROTOCOL-HTTP2.md "Errors": the status of a stream the server reset, in grpc-go's words. */
+export const resetByDriver = (rstCode: number) => new CsiCallError(grpcCodeForHttp2Error(rstCode), `stream terminated by RST_STREAM with error code: ${http2ErrorName(rstCode)}`);
+
+/**
+ * The driver broke an HTTP/2 rule for the call's stream (a malformed
+ * response, a bad frame), so the sidecar reset it: the status grpc-go gives
+ * the error code, and the rule broken (x/net/http2's words for malformed
+ * fields, which grpc-go reports).
+ */
+export const streamErrorByDriver = (errorCode: number, reason: string) => new CsiCallError(grpcCodeForHttp2Error(errorCode), reason);
 
 export const goawayBeforeCall = () => new CsiCallError(STATUS_UNAVAILABLE, 'the CSI driver closed the connection (GOAWAY) before taking the call');
 

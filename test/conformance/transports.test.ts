@@ -19,6 +19,7 @@ import { getPluginInfo, probe } from '../../src/csi/identity';
 import { GET_PLUGIN_INFO_METHOD, PROBE_METHOD } from '../../src/csi/identity-messages';
 import { Logger } from '../../src/log/logger';
 import { DRIVER_STACKS, FakeDriver } from '../helpers/fake-driver';
+import { dataFrame, grpcMessageFrame, headersFrame, rstStreamFrame, windowUpdateFrame } from '../helpers/http2-answer';
 import { RawHttp2Server, rawFrame } from '../helpers/raw-http2-server';
 import { grpcFrame, respondOk, respondTrailersOnly, respondWithChunks, ScriptedGrpcServer, ScriptedHandler } from '../helpers/scripted-grpc-server';
 import { makeTempDir } from '../helpers/tmp';
@@ -440,5 +441,145 @@ describe('HTTP/2 frames past the client bounds', () => {
     assert.equal(error.description, 'lost the connection to the CSI driver during the call: the driver broke the HTTP/2 protocol: header index 0');
     assert.equal(server.connections, 2, 'retried once on a new connection: the first died before any answer');
     assert.ok(goawayCodes(server).includes(0x9));
+  });
+});
+
+// Issue #21: answers grpc-go fails that must never make a healthy verdict. Each answer is written frame by
+// frame (test/helpers/http2-answer.ts); the expected texts are grpc-go's (internal/transport/http2_client.go).
+describe('issue #21: answers grpc-go rejects', () => {
+  const OK_HEADERS: [string, string][] = [[':status', '200'], ['content-type', 'application/grpc']];
+  const OK_TRAILERS: [string, string][] = [['grpc-status', '0']];
+
+  async function rawAnswer(t: TestContext, frames: (streamId: number) => Buffer[]) {
+    const socketPath = path.join(makeTempDir(t), 'csi.sock');
+    const server = await RawHttp2Server.start(t, socketPath, (socket, streamId) => socket.write(Buffer.concat(frames(streamId))));
+    return { server, connection: connect(t, socketPath) };
+  }
+
+  test('HEADERS without :status: Internal "malformed header: missing HTTP status"', async (t) => {
+    const { connection } = await rawAnswer(t, (id) => [
+      headersFrame(id, [['content-type', 'application/grpc']]),
+      dataFrame(id, grpcMessageFrame(PROBE_READY_MESSAGE)),
+      headersFrame(id, OK_TRAILERS, true),
+    ]);
+    const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.message, 'rpc error: code = Internal desc = malformed header: missing HTTP status');
+  });
+
+  test(':status 503 on an otherwise complete OK answer: Unavailable in grpc-go\'s words', async (t) => {
+    const { connection } = await rawAnswer(t, (id) => [
+      headersFrame(id, [[':status', '503'], ['content-type', 'application/grpc']]),
+      dataFrame(id, grpcMessageFrame(PROBE_READY_MESSAGE)),
+      headersFrame(id, OK_TRAILERS, true),
+    ]);
+    const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.message, 'rpc error: code = Unavailable desc = unexpected HTTP status code received from server: 503 (Service Unavailable)');
+  });
+
+  test('grpc-status 0 in the response headers, the message ends the stream, no trailers: Internal', async (t) => {
+    const { connection } = await rawAnswer(t, (id) => [
+      headersFrame(id, [...OK_HEADERS, ['grpc-status', '0']]),
+      dataFrame(id, grpcMessageFrame(PROBE_READY_MESSAGE), true),
+    ]);
+    const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.message, 'rpc error: code = Internal desc = server closed the stream without sending trailers');
+  });
+
+  test('WINDOW_UPDATE with increment 0 on the call\'s stream: a stream error (RFC 9113 section 6.9), Internal', async (t) => {
+    const { server, connection } = await rawAnswer(t, (id) => [
+      headersFrame(id, OK_HEADERS),
+      windowUpdateFrame(id, 0),
+      dataFrame(id, grpcMessageFrame(PROBE_READY_MESSAGE)),
+      headersFrame(id, OK_TRAILERS, true),
+    ]);
+    const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.codeName, 'Internal');
+    const RST_STREAM = 0x3;
+    await waitFor('RST_STREAM PROTOCOL_ERROR', () => (server.framesReceived.some(([type, , , payload]) => type === RST_STREAM && payload.readUInt32BE(0) === 0x1) ? true : undefined), 2_000);
+  });
+
+  test('grpc-message sent as raw UTF-8: read as UTF-8', async (t) => {
+    const { connection } = await rawAnswer(t, (id) => [
+      headersFrame(id, OK_HEADERS),
+      headersFrame(id, [['grpc-status', '14'], ['grpc-message', Buffer.from('café', 'utf8').toString('latin1')]], true),
+    ]);
+    const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.message, 'rpc error: code = Unavailable desc = café');
+  });
+});
+
+// Issue #21, further cases of each class (and what the grpc-verdict differential target found): the answer, and
+// the failure it must be, in grpc-go's words where grpc-go has them.
+describe('issue #21: malformed answers, frame rules, message reading', () => {
+  const OK: [string, string][] = [[':status', '200'], ['content-type', 'application/grpc']];
+  const message = grpcMessageFrame(PROBE_READY_MESSAGE);
+
+  async function rawAnswer(t: TestContext, frames: (streamId: number) => Buffer[], preface?: Buffer) {
+    const socketPath = path.join(makeTempDir(t), 'csi.sock');
+    const server = await RawHttp2Server.start(t, socketPath, (socket, streamId) => socket.write(Buffer.concat(frames(streamId))), preface);
+    return { server, connection: connect(t, socketPath) };
+  }
+
+  const cases: readonly [string, (id: number) => Buffer[], string][] = [
+    ['a field value with LF', (id) => [headersFrame(id, [...OK, ['x-md', 'a\nb']])], 'Internal desc = invalid header field value for "x-md"'],
+    ['a field value with NUL', (id) => [headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [['grpc-status', '0'], ['x-md', 'a\0']], true)], 'Internal desc = invalid header field value for "x-md"'],
+    ['an upper-case field name', (id) => [headersFrame(id, [...OK, ['X-Md', 'v']])], 'Internal desc = invalid header field name "X-Md"'],
+    ['a pseudo-header after a regular field', (id) => [headersFrame(id, [['content-type', 'application/grpc'], [':status', '200']])], 'Internal desc = pseudo header field after regular'],
+    ['an unknown pseudo-header', (id) => [headersFrame(id, [[':foo', 'x'], ...OK])], 'Internal desc = invalid pseudo-header ":foo"'],
+    ['a duplicate :status', (id) => [headersFrame(id, [[':status', '200'], ...OK])], 'Internal desc = duplicate pseudo-header ":status"'],
+    ['a pseudo-header in trailers (RFC 9113 section 8.1)', (id) => [headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [[':status', '200'], ['grpc-status', '0']], true)], 'Internal desc = pseudo-header field ":status" in trailers'],
+    ['a second HEADERS without END_STREAM', (id) => [headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [['grpc-status', '0']])], 'Internal desc = a HEADERS frame cannot appear in the middle of a stream'],
+    ['DATA before the response headers', (id) => [dataFrame(id, message), headersFrame(id, [...OK, ['grpc-status', '0']], true)], 'Internal desc = DATA before the response headers'],
+    [':status 200 and content-type text/html', (id) => [headersFrame(id, [[':status', '200'], ['content-type', 'text/html']])], 'Unknown desc = transport: received unexpected content-type "text/html"'],
+    [':status 200 and no content-type', (id) => [headersFrame(id, [[':status', '200']])], 'Unknown desc = malformed header: missing HTTP content-type'],
+    [':status 0200 (not 3 digits)', (id) => [headersFrame(id, [[':status', '0200'], ['content-type', 'application/grpc']])], 'Internal desc = transport: malformed http-status: strconv.ParseInt: parsing "0200": invalid syntax'],
+    [':status 404 and application/json', (id) => [headersFrame(id, [[':status', '404'], ['content-type', 'application/json']], true)], 'Unimplemented desc = unexpected HTTP status code received from server: 404 (Not Found); transport: received unexpected content-type "application/json"'],
+    ['a 1xx answer with END_STREAM', (id) => [headersFrame(id, [[':status', '103']], true)], 'Internal desc = informational response 103 ended the stream'],
+    ['trailers without grpc-status', (id) => [headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [['grpc-message', 'why']], true)], 'Unknown desc = why'],
+    ['grpc-status with a sign', (id) => [headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [['grpc-status', '+0']], true)], 'Internal desc = transport: malformed grpc-status: strconv.ParseUint: parsing "+0": invalid syntax'],
+    ['grpc-status past 2^32-1', (id) => [headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [['grpc-status', '4294967296']], true)], 'Internal desc = transport: malformed grpc-status: strconv.ParseUint: parsing "4294967296": value out of range'],
+    ['a message cut by RST_STREAM', (id) => [headersFrame(id, OK), dataFrame(id, message.subarray(0, 6)), rstStreamFrame(id, 0x8)], 'Internal desc = unexpected EOF'],
+    ['a message cut by trailers with an error status', (id) => [headersFrame(id, OK), dataFrame(id, message.subarray(0, 6)), headersFrame(id, [['grpc-status', '14']], true)], 'Internal desc = unexpected EOF'],
+    ['status OK and no message', (id) => [headersFrame(id, OK), headersFrame(id, [['grpc-status', '0']], true)], 'Internal desc = cardinality violation: received no response message from non-server-streaming RPC'],
+    ['a compressed second message', (id) => [headersFrame(id, OK), dataFrame(id, Buffer.concat([message, grpcMessageFrame(PROBE_READY_MESSAGE, 1)]))], 'Internal desc = grpc: compressed flag set with identity or empty encoding'],
+    ['a compressed message in an encoding never asked for', (id) => [headersFrame(id, [...OK, ['grpc-encoding', 'gzip']]), dataFrame(id, grpcMessageFrame(PROBE_READY_MESSAGE, 1))], 'Unimplemented desc = grpc: Decompressor is not installed for grpc-encoding "gzip"'],
+    ['PRIORITY of 4 bytes on the stream (RFC 9113 section 6.3)', (id) => [headersFrame(id, OK), rawFrame(0x2, 0, id, Buffer.alloc(4))], 'Internal desc = PRIORITY payload is 4 bytes, not 5'],
+    ['binary metadata that is not base64', (id) => [headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [['grpc-status', '0'], ['x-trace-bin', '!!']], true)], 'Internal desc = transport: malformed x-trace-bin: illegal base64 data in "!!"'],
+    ['a connection-specific field (RFC 9113 section 8.2.2)', (id) => [headersFrame(id, [...OK, ['connection', 'close']])], 'Internal desc = connection-specific header field "connection"'],
+  ];
+  for (const [what, frames, expected] of cases) {
+    test(`${what}: ${expected.slice(0, expected.indexOf(' desc'))}`, async (t) => {
+      const { connection } = await rawAnswer(t, frames);
+      const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+      assert.equal(error.message, `rpc error: code = ${expected}`);
+    });
+  }
+
+  // Connection errors (RFC 9113 section 5.4.1): the call fails Unavailable naming the rule, the connection ends with GOAWAY.
+  const connectionErrors: readonly [string, (id: number) => Buffer[], string][] = [
+    ['WINDOW_UPDATE with increment 0 on stream 0', () => [windowUpdateFrame(0, 0)], 'WINDOW_UPDATE with an increment of 0 on the connection'],
+    ['RST_STREAM on stream 0', () => [rstStreamFrame(0, 0x2)], 'RST_STREAM on stream 0'],
+    ['PRIORITY on stream 0', () => [rawFrame(0x2, 0, 0, Buffer.alloc(5))], 'PRIORITY on stream 0'],
+    ['DATA on a stream never opened', (id) => [dataFrame(id + 2, message)], `DATA on stream 3, which the sidecar never opened`],
+    ['HEADERS flagged PRIORITY without its 5 bytes (RFC 9113 section 4.2)', (id) => [rawFrame(0x1, 0x24, id, Buffer.from([0x88]))], 'a 1-byte frame of type 1 lacks its pad length or priority fields'],
+  ];
+  for (const [what, frames, reason] of connectionErrors) {
+    test(`${what}: a connection error, Unavailable`, async (t) => {
+      const { connection } = await rawAnswer(t, frames);
+      const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+      assert.equal(error.message, `rpc error: code = Unavailable desc = lost the connection to the CSI driver during the call: the driver broke the HTTP/2 protocol: ${reason}`);
+    });
+  }
+
+  test('a server whose first frame is not SETTINGS (RFC 9113 section 3.4): Unavailable', async (t) => {
+    const { connection } = await rawAnswer(t, (id) => [headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [['grpc-status', '0']], true)], rawFrame(0x6, 0, 0, Buffer.alloc(8)));
+    const { error } = await expectCallError(probe(connection, CALL_TIMEOUT_MS));
+    assert.equal(error.codeName, 'Unavailable');
+    assert.match(error.description, /the first frame is of type 6, not SETTINGS$/);
+  });
+
+  test('an informational (100) answer before the final one is skipped', async (t) => {
+    const { connection } = await rawAnswer(t, (id) => [headersFrame(id, [[':status', '100']]), headersFrame(id, OK), dataFrame(id, message), headersFrame(id, [['grpc-status', '0']], true)]);
+    assert.equal(await probe(connection, CALL_TIMEOUT_MS), true);
   });
 });

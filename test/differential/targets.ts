@@ -3,9 +3,19 @@
 // only here: where llhttp and Go differ, Go decides, so it reports, not gates).
 
 import { goDurationTarget } from './go-duration';
+import { grpcVerdictTarget } from './grpc-verdict';
 import type { DifferentialTarget } from './harness';
+import { hpackTarget } from './hpack';
 import { http1VsGoTarget, http1VsLlhttpTarget } from './http1';
 import { protobufTarget } from './protobuf';
 import { serveMuxTarget } from './serve-mux';
 
-export const TARGETS: readonly DifferentialTarget<any>[] = [goDurationTarget, protobufTarget, serveMuxTarget, http1VsGoTarget, http1VsLlhttpTarget];
+export const TARGETS: readonly DifferentialTarget<any>[] = [
+  goDurationTarget,
+  protobufTarget,
+  serveMuxTarget,
+  http1VsGoTarget,
+  http1VsLlhttpTarget,
+  grpcVerdictTarget,
+  hpackTarget,
+];

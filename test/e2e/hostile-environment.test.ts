@@ -9,7 +9,7 @@ import { test, TestContext } from 'node:test';
 import { kubeletProbe, probeLoop, ProbeResult } from '../../bench/attackers';
 import { readProcStats } from '../../bench/proc';
 import { freePort, getStatus } from '../../bench/processes';
-import { MAX_RECEIVE_MESSAGE_BYTES } from '../../src/csi/grpc-wire';
+import { MAX_RECEIVE_MESSAGE_BYTES } from '../../src/csi/transports/http2-unary-call';
 import { parseExposition } from '../helpers/exposition';
 import { FakeDriver } from '../helpers/fake-driver';
 import { httpRequest } from '../helpers/http';

@@ -1,8 +1,9 @@
 // A unix-socket server that speaks HTTP/2 frames written by hand, for the
 // driver misbehaviour even a scripted node:http2 server will not produce:
 // endless CONTINUATION frames, oversized frames, undecodable header blocks.
-// It reads the client's preface, answers with empty SETTINGS, and hands the
-// socket to the script once the first request HEADERS has arrived.
+// It reads the client's preface, answers with empty SETTINGS (or the preface
+// frame given), and hands the socket to the script once the first request
+// HEADERS has arrived.
 
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -30,7 +31,7 @@ export class RawHttp2Server {
 
   private constructor() {}
 
-  static async start(t: TestContext, socketPath: string, script: RawScript): Promise<RawHttp2Server> {
+  static async start(t: TestContext, socketPath: string, script: RawScript, preface: Buffer = rawFrame(0x4, 0, 0)): Promise<RawHttp2Server> {
     fs.rmSync(socketPath, { force: true });
     const raw = new RawHttp2Server();
     const sockets = new Set<net.Socket>();
@@ -39,7 +40,7 @@ export class RawHttp2Server {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => {});
-      socket.write(rawFrame(0x4, 0, 0)); // SETTINGS, empty
+      socket.write(preface); // SETTINGS, empty, unless a test says otherwise
       let buffered = Buffer.alloc(0);
       let prefaceRead = false;
       let scripted = false;

@@ -25,5 +25,16 @@ test('frames split anywhere across reads of one reused buffer arrive whole and u
 test('a frame announcing more than 16 KiB is a FRAME_SIZE_ERROR before its payload is read', () => {
   const header = encodeFrame(0x0, 0, 1).subarray(0, 9);
   header.writeUIntBE(16_385, 0, 3);
-  assert.throws(() => new FrameReader().push(header), { errorCode: 0x6, message: 'the driver sent a 16385-byte frame; at most 16384 were allowed' });
+  assert.throws(() => [...new FrameReader().push(header)], { errorCode: 0x6, message: 'the driver sent a 16385-byte frame; at most 16384 were allowed' });
+});
+
+test('issue #21: the frames before an oversized one in the same read are handed on first', () => {
+  const oversized = encodeFrame(0x0, 0, 1).subarray(0, 9);
+  oversized.writeUIntBE(16_385, 0, 3);
+  const before = encodeFrame(0x1, 0x4, 1, Buffer.from([0x88]));
+  const seen: number[] = [];
+  assert.throws(() => {
+    for (const frame of new FrameReader().push(Buffer.concat([before, oversized]))) seen.push(frame.type);
+  }, { errorCode: 0x6 });
+  assert.deepEqual(seen, [0x1]);
 });

@@ -1,29 +1,29 @@
 // One unary gRPC call on an HTTP/2 connection, from request headers to a
-// settled outcome. The protocol rules it follows are quoted from grpc/grpc
-// doc/PROTOCOL-HTTP2.md; the helpers live in ../grpc-wire.ts.
+// settled outcome. The gRPC rules it applies (grpc/grpc doc/PROTOCOL-HTTP2.md,
+// judged as grpc-go judges them) live in ../../wire/grpc/; the HTTP/2 rules in
+// ../../wire/http2/. What a broken answer becomes (status, text) is
+// ../call-failures.ts's.
 
 import { CsiAddress } from '../address';
-import {
-  connectFailed,
-  connectionLostDuringCall,
-  CsiCallError,
-  deadlineExceeded,
-  driverStatus,
-  endedMidMessage,
-  goawayBeforeCall,
-  malformedGrpcStatus,
-  noGrpcStatus,
-  notGrpcContentType,
-  okWithoutMessage,
-  resetByDriver,
-  trailersWithoutStatus,
-  unexpectedHttpStatus,
-} from '../call-failures';
+import { connectFailed, connectionLostDuringCall, CsiCallError, deadlineExceeded, driverStatus, goawayBeforeCall, grpcWireFailure, resetByDriver, streamErrorByDriver } from '../call-failures';
 import { STATUS_DEADLINE_EXCEEDED, STATUS_OK } from '../../wire/grpc/status';
-import { decodeGrpcMessage, formatGrpcTimeout, frameMessage, MessageDeframer } from '../grpc-wire';
-import { ClientStream, HeaderMap, Http2ClientSession, StreamEnd } from '../../wire/http2/client-session';
+import { formatGrpcTimeout, frameMessage, MessageDeframer } from '../../wire/grpc/message-framing';
+import { isWireProblem, judgeResponseHeaders, judgeTrailers } from '../../wire/grpc/response-rules';
+import type { HeaderField } from '../../wire/hpack/decoder';
+import { ClientStream, Http2ClientSession, StreamEnd } from '../../wire/http2/client-session';
 import { ErrorCode } from '../../wire/http2/frames';
-import { httpReasonPhrase } from '../../wire/http2/reason-phrases';
+
+/**
+ * The largest answer accepted. The CSI spec ("Size Limits") caps strings at
+ * 128 bytes and a map<string, string> at 4 KiB, so a GetPluginInfo answer
+ * (name, vendor_version, manifest) stays under about 16 KiB even with the
+ * protobuf framing of a manifest of one-byte entries, and a Probe answer is 4
+ * bytes. 64 KiB leaves room for drivers that bend the limits; grpc-go's 4 MiB
+ * default let a driver keep 4 MiB per call in flight (300 such answers: RSS
+ * peak 162 MB on Node 24, measured). A larger answer is ResourceExhausted, in
+ * grpc-go's words.
+ */
+export const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024;
 
 /** How long a call may take: what is left of the caller's limit, and that limit (which a timeout names). */
 export interface CallTimeout {
@@ -49,19 +49,8 @@ export interface CallOutcome {
   readonly session: 'keep' | 'drop' | 'check';
 }
 
-/** A grpc-status received: 0 (OK), or the failure it names. */
-type GrpcStatus = typeof STATUS_OK | CsiCallError;
-
-/** Reads grpc-status and grpc-message from trailers, or from the headers of a trailers-only response. */
-function readGrpcStatus(fields: HeaderMap): GrpcStatus | undefined {
-  const rawCode = fields['grpc-status'];
-  if (rawCode === undefined) return undefined;
-  if (!/^[0-9]+$/.test(rawCode)) return malformedGrpcStatus(rawCode);
-  const code = Number(rawCode);
-  if (code === STATUS_OK) return STATUS_OK;
-  const rawMessage = fields['grpc-message'];
-  return driverStatus(code, rawMessage === undefined ? '' : decodeGrpcMessage(rawMessage));
-}
+/** The status that ended the call: 0 (OK), or the failure it names. */
+type CallStatus = typeof STATUS_OK | CsiCallError;
 
 /**
  * A DeadlineExceeded status from the driver this close to our own deadline is
@@ -82,9 +71,11 @@ export class Http2UnaryCall {
   /** The caller's whole limit, which a timeout names (this try may have only what was left of it). */
   private readonly limitMs: number;
   private settled = false;
-  private httpStatus: number | undefined;
-  private grpcStatus: GrpcStatus | undefined;
-  private readonly deframer = new MessageDeframer();
+  /** Set once the response headers arrived (the HTTP/2 session has checked and skipped 1xx answers). */
+  private responseHeadersReceived = false;
+  /** Invariant: set if and only if a HEADERS block ended the stream (trailers, or a Trailers-Only answer). */
+  private grpcStatus: CallStatus | undefined;
+  private readonly deframer = new MessageDeframer(MAX_RECEIVE_MESSAGE_BYTES);
 
   /** Throws when the session no longer takes streams. */
   constructor(
@@ -109,40 +100,41 @@ export class Http2UnaryCall {
     // No deadline, no grpc-timeout: the driver's stack must not end the call either.
     if (Number.isFinite(timeout.remainingMs)) headers.splice(headers.length - 1, 0, ['grpc-timeout', formatGrpcTimeout(timeout.remainingMs)]);
     this.stream = session.request(headers, request.length === 0 ? EMPTY_MESSAGE_FRAME : frameMessage(request), {
-      headers: (fields) => this.onHeaders(fields),
+      headers: (fields, endStream) => this.onHeaders(fields, endStream),
       data: (chunk) => this.onData(chunk),
       end: (end) => this.onEnd(end),
     });
     this.deadlineTimer = Number.isFinite(timeout.remainingMs)
-      ? setTimeout(() => this.cancel(deadlineExceeded(method, timeout.limitMs), this.httpStatus === undefined ? 'check' : 'keep'), timeout.remainingMs)
+      ? setTimeout(() => this.cancel(deadlineExceeded(method, timeout.limitMs), this.responseHeadersReceived ? 'keep' : 'check'), timeout.remainingMs)
       : undefined;
   }
 
-  /** Ends the call now with `failure`, resetting the stream. */
-  cancel(failure: CsiCallError, session: CallOutcome['session'] = 'keep'): void {
+  /** Ends the call now with `failure`, resetting the stream (CANCEL, or `rstCode` when the driver broke the protocol). */
+  cancel(failure: CsiCallError, session: CallOutcome['session'] = 'keep', rstCode: number = ErrorCode.CANCEL): void {
     this.settle({ result: failure, retryable: false, session });
-    this.stream.cancel();
+    this.stream.cancel(rstCode);
   }
 
-  private onHeaders(fields: HeaderMap): void {
-    if (this.httpStatus !== undefined) {
-      this.grpcStatus = readGrpcStatus(fields) ?? trailersWithoutStatus();
+  /** The session delivers the final response headers once, then at most one trailers block (`endStream` set). */
+  private onHeaders(fields: readonly HeaderField[], endStream: boolean): void {
+    if (this.responseHeadersReceived) {
+      const status = judgeTrailers(fields);
+      // A broken answer is reported as it is; the stream ends with these trailers, so nothing is left to reset.
+      this.grpcStatus = isWireProblem(status) ? grpcWireFailure(status) : callStatus(status.code, status.message);
       return;
     }
-    this.httpStatus = Number(fields[':status']);
-    this.deframer.responseEncoding = fields['grpc-encoding'];
+    this.responseHeadersReceived = true;
+    const verdict = judgeResponseHeaders(fields, endStream);
+    if (!verdict.ok) return this.cancel(grpcWireFailure(verdict.problem), 'keep', ErrorCode.PROTOCOL_ERROR);
+    this.deframer.responseEncoding = verdict.encoding;
     // Trailers-Only: "Trailers-Only is permitted for calls that produce an immediate error".
-    this.grpcStatus = readGrpcStatus(fields);
-    const contentType = fields['content-type'] ?? '';
-    if (this.httpStatus === 200 && this.grpcStatus === undefined && !/^application\/grpc(\+|;|$)/.test(contentType)) {
-      this.cancel(notGrpcContentType(contentType));
-    }
+    if (verdict.status) this.grpcStatus = callStatus(verdict.status.code, verdict.status.message);
   }
 
   private onData(chunk: Buffer): void {
     this.deframer.push(chunk);
     const violation = this.deframer.violation;
-    if (violation) this.cancel(violation);
+    if (violation) this.cancel(grpcWireFailure(violation));
   }
 
   private onEnd(end: StreamEnd): void {
@@ -153,12 +145,15 @@ export class Http2UnaryCall {
     const calmDown = end.kind === 'reset' && (end.errorCode === ErrorCode.REFUSED_STREAM || end.errorCode === ErrorCode.ENHANCE_YOUR_CALM);
     this.settle({
       result: this.resultAtEnd(end),
-      retryable: this.httpStatus === undefined && (refusedUnread || diedUnanswered),
+      retryable: !this.responseHeadersReceived && (refusedUnread || diedUnanswered),
       session: calmDown ? 'drop' : 'keep',
     });
   }
 
   private resultAtEnd(end: StreamEnd): Buffer | CsiCallError {
+    // grpc-go reads the message before the status: a stream ended (or reset) inside a message is that, whatever its
+    // status says.
+    if ((end.kind === 'ended' || end.kind === 'reset') && this.deframer.incompleteBytes > 0) return grpcWireFailure({ kind: 'ended-mid-message' });
     const status = this.grpcStatus;
     if (status instanceof CsiCallError) {
       const now = performance.now();
@@ -171,10 +166,8 @@ export class Http2UnaryCall {
       return status;
     }
     if (status === STATUS_OK && end.kind === 'ended') {
-      if (this.deframer.incompleteBytes > 0) return endedMidMessage();
-      return this.deframer.messages[0] ?? okWithoutMessage();
+      return this.deframer.messages[0] ?? grpcWireFailure({ kind: 'ok-without-message' });
     }
-    if (this.httpStatus !== undefined && this.httpStatus !== 200) return unexpectedHttpStatus(this.httpStatus, httpReasonPhrase(this.httpStatus));
     switch (end.kind) {
       case 'connection-lost':
         return end.connectErrno ? connectFailed(this.address, end.connectErrno) : connectionLostDuringCall(end.reason);
@@ -182,8 +175,11 @@ export class Http2UnaryCall {
         return goawayBeforeCall();
       case 'reset':
         return resetByDriver(end.errorCode);
+      case 'stream-error':
+        return streamErrorByDriver(end.errorCode, end.reason);
       default:
-        return noGrpcStatus();
+        // END_STREAM on DATA: the trailers, and with them the status, never came.
+        return grpcWireFailure({ kind: 'no-trailers' });
     }
   }
 
@@ -193,4 +189,9 @@ export class Http2UnaryCall {
     clearTimeout(this.deadlineTimer);
     this.onSettled(outcome, this);
   }
+}
+
+/** A grpc-status and its message as the call's status. */
+function callStatus(code: number, message: string): CallStatus {
+  return code === STATUS_OK ? STATUS_OK : driverStatus(code, message);
 }

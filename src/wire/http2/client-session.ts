@@ -4,6 +4,14 @@
 // and no more: no server push, no priorities, no request bodies beyond a
 // window.
 //
+// A response reaches the stream's handler only as HTTP/2 allows it (RFC 9113
+// section 8.1 and 8.2): informational (1xx) answers skipped, then the final
+// response headers, DATA, and at most one trailers block, which ends the
+// stream; field names and values valid, pseudo-header fields first and only
+// :status (and none in trailers). A response that breaks these is malformed:
+// the stream is reset (PROTOCOL_ERROR) and ends as a stream-error, as do
+// frames that section 6 makes stream errors.
+//
 // Written by hand instead of using node:http2: loading node:http2 costs
 // 10 MiB of resident memory on Node 24 (it loads tls, crypto and nghttp2;
 // measured, README "Design"), paid by every pod on every node, for a sidecar
@@ -24,6 +32,7 @@ import type * as net from 'node:net';
 import {
   CONNECTION_PREFACE,
   ConnectionError,
+  DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_WINDOW_BYTES,
   encodeFrame,
   encodeGoaway,
@@ -39,9 +48,10 @@ import {
   Setting,
   writeFrameHeader,
 } from './frames';
-import { HpackDecoder } from '../hpack/decoder';
+import { HeaderField, HpackDecoder } from '../hpack/decoder';
 import { encodeHeaderBlock, headerBlockBytes } from '../hpack/encoder';
 import { HpackError } from '../hpack/error';
+import { quoteGo } from '../../go/quote';
 
 /** The most a header block (HEADERS and its CONTINUATIONs) may take, compressed or decoded. */
 export const MAX_HEADER_BLOCK_BYTES = 64 * 1024;
@@ -50,6 +60,8 @@ const HEADER_TABLE_BYTES = 4_096;
 /** Received bytes a window may lack before we give them back with WINDOW_UPDATE (half the default window). */
 const WINDOW_UPDATE_THRESHOLD_BYTES = 32 * 1024;
 const MAX_WINDOW_BYTES = 2 ** 31 - 1;
+/** The largest SETTINGS_MAX_FRAME_SIZE a peer may announce (2^24-1, RFC 9113 section 6.5.2). */
+const MAX_FRAME_SIZE_SETTING = 2 ** 24 - 1;
 const PING_PAYLOAD_BYTES = 8;
 /**
  * Bytes written and not yet taken by the driver. A call writes about 250; only
@@ -58,19 +70,23 @@ const PING_PAYLOAD_BYTES = 8;
  */
 const MAX_UNSENT_BYTES = 64 * 1024;
 
-export type HeaderMap = Readonly<Record<string, string>>;
-
 /** How a stream ended. */
 export type StreamEnd =
   | { readonly kind: 'ended' } // the driver sent END_STREAM
   | { readonly kind: 'reset'; readonly errorCode: number } // the driver sent RST_STREAM
+  // The driver broke a rule for this stream (RFC 9113 section 5.4.2): we reset it with `errorCode`; `reason` says which.
+  | { readonly kind: 'stream-error'; readonly errorCode: number; readonly reason: string }
   | { readonly kind: 'refused-by-goaway' } // GOAWAY excluded it: the driver never read it
   | { readonly kind: 'connection-lost'; readonly reason: string | undefined; readonly connectErrno: string | undefined }
   | { readonly kind: 'cancelled' }; // we reset it
 
 export interface StreamHandler {
-  /** A HEADERS block: the response headers first, then possibly trailers. */
-  headers(fields: HeaderMap): void;
+  /**
+   * A header block, fields in wire order: the final response headers first
+   * (`endStream` for a headers-only response), then possibly trailers
+   * (`endStream` always). Informational (1xx) responses are not delivered.
+   */
+  headers(fields: readonly HeaderField[], endStream: boolean): void;
   data(chunk: Buffer): void;
   /** Called once, last. */
   end(end: StreamEnd): void;
@@ -91,6 +107,8 @@ export class ClientStream {
   /** Request bytes not yet sent for lack of window, and what the driver lets us send. */
   pendingBody: Buffer;
   sendWindow: number;
+  /** Set once the final (non-1xx) response headers arrived: a later HEADERS is trailers. */
+  finalHeadersReceived = false;
   private ended = false;
 
   constructor(
@@ -104,15 +122,15 @@ export class ClientStream {
     this.sendWindow = initialSendWindow;
   }
 
-  /** Resets the stream (RST_STREAM CANCEL) and ends it as cancelled. */
-  cancel(): void {
+  /** Resets the stream (RST_STREAM with `errorCode`, CANCEL by default) and ends it as cancelled. */
+  cancel(errorCode: number = ErrorCode.CANCEL): void {
     if (this.ended) return;
-    this.session.resetStream(this, ErrorCode.CANCEL);
+    this.session.resetStream(this, errorCode);
     this.finish({ kind: 'cancelled' });
   }
 
-  deliverHeaders(fields: HeaderMap): void {
-    if (!this.ended) this.handler.headers(fields);
+  deliverHeaders(fields: readonly HeaderField[], endStream: boolean): void {
+    if (!this.ended) this.handler.headers(fields, endStream);
   }
 
   deliverData(chunk: Buffer): void {
@@ -135,6 +153,8 @@ export class Http2ClientSession {
   private readonly decoder = new HpackDecoder(HEADER_TABLE_BYTES, MAX_HEADER_BLOCK_BYTES);
   /** A header block being received: HEADERS without END_HEADERS, then CONTINUATIONs. */
   private headerBlock: { readonly streamId: number; readonly endStream: boolean; readonly fragments: Buffer[]; bytes: number } | undefined;
+  /** Set once the server's preface (its first SETTINGS) arrived. */
+  private serverPrefaceReceived = false;
   private connectionSendWindow = DEFAULT_WINDOW_BYTES;
   private connectionReceiveWindow = DEFAULT_WINDOW_BYTES;
   private connectionUnackedBytes = 0;
@@ -218,6 +238,25 @@ export class Http2ClientSession {
     if (!this.destroyed) this.socket.write(encodeRstStream(stream.id, errorCode));
   }
 
+  /** A stream error (RFC 9113 section 5.4.2): RST_STREAM with `errorCode`, and the stream ends saying `reason`. */
+  private streamError(stream: ClientStream, errorCode: number, reason: string): void {
+    this.resetStream(stream, errorCode);
+    stream.finish({ kind: 'stream-error', errorCode, reason });
+  }
+
+  /**
+   * "idle": a stream identifier we have not opened (section 5.1.1: ours are
+   * odd and increasing; the server opens none, since push is disabled).
+   * "Receiving any frame other than HEADERS or PRIORITY on a stream in this
+   * state MUST be treated as a connection error of type PROTOCOL_ERROR", and
+   * a HEADERS there would be a server opening a stream, which it may not.
+   */
+  private failIfIdle(frame: Frame, what: string): void {
+    if (frame.streamId % 2 === 0 || frame.streamId >= this.nextStreamId) {
+      throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `${what} on stream ${frame.streamId}, which the sidecar never opened`);
+    }
+  }
+
   forgetStream(stream: ClientStream): void {
     this.streams.delete(stream.id);
     if (this.streams.size === 0 && (this.closing || this.goawayReceived)) this.shutDown();
@@ -252,6 +291,12 @@ export class Http2ClientSession {
   }
 
   private handleFrame(frame: Frame): void {
+    if (!this.serverPrefaceReceived) {
+      // Section 3.4: "The server connection preface consists of a potentially empty SETTINGS frame that MUST be the first
+      // frame the server sends"; otherwise, a connection error of type PROTOCOL_ERROR.
+      if (frame.type !== FrameType.SETTINGS || frame.flags & Flag.ACK) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `the first frame is of type ${frame.type}, not SETTINGS`);
+      this.serverPrefaceReceived = true;
+    }
     if (this.headerBlock && frame.type !== FrameType.CONTINUATION) {
       throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'a header block was interrupted by another frame');
     }
@@ -263,8 +308,15 @@ export class Http2ClientSession {
       case FrameType.CONTINUATION:
         return this.onContinuation(frame);
       case FrameType.RST_STREAM:
+        // Section 6.4: "If a RST_STREAM frame is received with a stream identifier of 0x00, the recipient MUST treat this as a
+        // connection error of type PROTOCOL_ERROR", "... length other than 4 octets MUST be treated as a connection error of
+        // type FRAME_SIZE_ERROR", and one on an idle stream is a PROTOCOL_ERROR too.
+        if (frame.streamId === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on stream 0');
         if (frame.payload.length !== 4) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'RST_STREAM payload is not 4 bytes');
+        this.failIfIdle(frame, 'RST_STREAM');
         return this.streams.get(frame.streamId)?.finish({ kind: 'reset', errorCode: frame.payload.readUInt32BE(0) });
+      case FrameType.PRIORITY:
+        return this.onPriority(frame);
       case FrameType.SETTINGS:
         return this.onSettings(frame);
       case FrameType.PUSH_PROMISE:
@@ -276,16 +328,33 @@ export class Http2ClientSession {
       case FrameType.WINDOW_UPDATE:
         return this.onWindowUpdate(frame);
       default:
-        return; // PRIORITY and unknown types are ignored
+        return; // "Implementations MUST ignore and discard frames of unknown types" (section 5.5)
+    }
+  }
+
+  /** PRIORITY is deprecated (section 5.3.2) and ignored, but its framing rules still hold (section 6.3). */
+  private onPriority(frame: Frame): void {
+    if (frame.streamId === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PRIORITY on stream 0');
+    // "A PRIORITY frame with a length other than 5 octets MUST be treated as a stream error of type FRAME_SIZE_ERROR."
+    if (frame.payload.length !== 5) {
+      const stream = this.streams.get(frame.streamId);
+      if (stream) this.streamError(stream, ErrorCode.FRAME_SIZE_ERROR, `PRIORITY payload is ${frame.payload.length} bytes, not 5`);
     }
   }
 
   /** The payload without padding (PADDED flag: a pad-length byte first, padding last). */
   private unpadded(frame: Frame, extraHeadBytes = 0): Buffer {
     let payload = frame.payload;
-    if (frame.flags & Flag.PADDED) {
-      if (payload.length < 1) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'padded frame without a pad length');
+    // Section 4.2: a frame "too small to contain mandatory frame data" (the pad length, a HEADERS frame's priority
+    // fields) is a FRAME_SIZE_ERROR, a connection error for frames that carry header blocks or DATA's flow control.
+    const padLengthBytes = frame.flags & Flag.PADDED ? 1 : 0;
+    if (payload.length < padLengthBytes + extraHeadBytes) {
+      throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `a ${payload.length}-byte frame of type ${frame.type} lacks its pad length or priority fields`);
+    }
+    if (padLengthBytes) {
       const padBytes = payload.readUInt8(0);
+      // Sections 6.1 and 6.2: "If the length of the padding is the length of the frame payload or greater, the recipient
+      // MUST treat this as a connection error of type PROTOCOL_ERROR."
       if (padBytes + 1 + extraHeadBytes > payload.length) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'padding longer than the frame');
       payload = payload.subarray(1, payload.length - padBytes);
     }
@@ -294,6 +363,7 @@ export class Http2ClientSession {
 
   private onData(frame: Frame): void {
     if (frame.streamId === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'DATA on stream 0');
+    this.failIfIdle(frame, 'DATA');
     // Flow control counts the whole payload, padding included.
     this.connectionReceiveWindow -= frame.payload.length;
     if (this.connectionReceiveWindow < 0) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'the driver sent past the connection window');
@@ -307,6 +377,8 @@ export class Http2ClientSession {
     if (!stream) return; // a stream we reset or finished: its window no longer matters, the bytes are dropped
     stream.receiveWindow -= frame.payload.length;
     if (stream.receiveWindow < 0) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'the driver sent past a stream window');
+    // Section 8.1: a response is HEADERS first; DATA before the final response headers makes it malformed.
+    if (!stream.finalHeadersReceived) return this.streamError(stream, ErrorCode.PROTOCOL_ERROR, 'DATA before the response headers');
     stream.deliverData(this.unpadded(frame)); // a view into the read buffer: the deframer copies what it keeps
     const endStream = (frame.flags & Flag.END_STREAM) !== 0;
     stream.unackedBytes += frame.payload.length;
@@ -320,6 +392,7 @@ export class Http2ClientSession {
 
   private onHeaders(frame: Frame): void {
     if (frame.streamId === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'HEADERS on stream 0');
+    this.failIfIdle(frame, 'HEADERS');
     const fragment = this.unpadded(frame, frame.flags & Flag.PRIORITY ? 5 : 0);
     this.headerBlock = { streamId: frame.streamId, endStream: (frame.flags & Flag.END_STREAM) !== 0, fragments: [], bytes: 0 };
     this.addFragment(fragment, (frame.flags & Flag.END_HEADERS) !== 0);
@@ -344,9 +417,23 @@ export class Http2ClientSession {
     const fields = this.decoder.decode(block.fragments.length === 1 ? block.fragments[0] : Buffer.concat(block.fragments, block.bytes));
     const stream = this.streams.get(block.streamId);
     if (!stream) return;
-    const map: Record<string, string> = Object.create(null);
-    for (const [name, value] of fields) map[name] = value;
-    stream.deliverHeaders(map);
+    const trailers = stream.finalHeadersReceived;
+    const malformed = fieldSectionProblem(fields, trailers);
+    if (malformed) return this.streamError(stream, ErrorCode.PROTOCOL_ERROR, malformed);
+    if (!trailers) {
+      const status = fields.length > 0 && fields[0][0] === ':status' ? fields[0][1] : undefined;
+      if (status !== undefined && /^1[0-9][0-9]$/.test(status)) {
+        // Section 8.1: "An endpoint that receives a HEADERS frame with the END_STREAM flag set that carries an informational
+        // status code is malformed"; section 8.6: HTTP/2 has no 101 (Switching Protocols). Other 1xx answers are skipped.
+        if (block.endStream || status === '101') return this.streamError(stream, ErrorCode.PROTOCOL_ERROR, `informational response ${status}${block.endStream ? ' ended the stream' : ''}`);
+        return;
+      }
+      stream.finalHeadersReceived = true;
+    } else if (!block.endStream) {
+      // Section 8.1: after the final response headers, only trailers, which carry END_STREAM, may come as HEADERS.
+      return this.streamError(stream, ErrorCode.PROTOCOL_ERROR, 'a HEADERS frame cannot appear in the middle of a stream');
+    }
+    stream.deliverHeaders(fields, block.endStream);
     if (block.endStream) stream.finish({ kind: 'ended' });
   }
 
@@ -367,6 +454,9 @@ export class Http2ClientSession {
         for (const stream of this.streams.values()) stream.sendWindow += change;
       } else if (id === Setting.ENABLE_PUSH && value !== 0) {
         throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'a server may not enable push');
+      } else if (id === Setting.MAX_FRAME_SIZE && (value < DEFAULT_MAX_FRAME_BYTES || value > MAX_FRAME_SIZE_SETTING)) {
+        // Section 6.5.2: "Values outside this range MUST be treated as a connection error of type PROTOCOL_ERROR."
+        throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `SETTINGS_MAX_FRAME_SIZE ${value} is outside 16384..16777215`);
       }
       // HEADER_TABLE_SIZE: our encoder keeps no table. MAX_FRAME_SIZE: our frames are far below the minimum.
       // MAX_CONCURRENT_STREAMS: a stream past it is refused (REFUSED_STREAM) and retried. Others: ignored.
@@ -389,6 +479,7 @@ export class Http2ClientSession {
   }
 
   private onGoaway(frame: Frame): void {
+    if (frame.streamId !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'GOAWAY on a stream'); // section 6.8
     if (frame.payload.length < 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'GOAWAY payload shorter than 8 bytes');
     const lastStreamId = frame.payload.readUInt32BE(0) & 0x7fffffff;
     const firstTime = !this.goawayReceived;
@@ -402,12 +493,20 @@ export class Http2ClientSession {
   private onWindowUpdate(frame: Frame): void {
     if (frame.payload.length !== 4) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'WINDOW_UPDATE payload is not 4 bytes');
     const increment = frame.payload.readUInt32BE(0) & 0x7fffffff;
+    // Section 6.9: "A receiver MUST treat the receipt of a WINDOW_UPDATE frame with a flow-control window increment of 0 as a
+    // stream error of type PROTOCOL_ERROR; errors on the connection flow-control window MUST be treated as a connection error."
     if (frame.streamId === 0) {
+      if (increment === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE with an increment of 0 on the connection');
       this.connectionSendWindow += increment;
       if (this.connectionSendWindow > MAX_WINDOW_BYTES) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'connection window past 2^31-1');
     } else {
+      this.failIfIdle(frame, 'WINDOW_UPDATE');
       const stream = this.streams.get(frame.streamId);
-      if (stream) stream.sendWindow += increment;
+      if (!stream) return; // a closed stream: "WINDOW_UPDATE can be sent by a peer that has sent a frame with the END_STREAM flag set"
+      if (increment === 0) return this.streamError(stream, ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE with an increment of 0');
+      stream.sendWindow += increment;
+      // Section 6.9.1: a stream window past 2^31-1 is a stream error of type FLOW_CONTROL_ERROR.
+      if (stream.sendWindow > MAX_WINDOW_BYTES) return this.streamError(stream, ErrorCode.FLOW_CONTROL_ERROR, 'stream window past 2^31-1');
     }
     this.flushBodies();
   }
@@ -449,3 +548,58 @@ export class Http2ClientSession {
     this.events.closed(neverConnected ? (err ?? new Error('closed while connecting')) : undefined);
   }
 }
+
+/** RFC 9110 section 5.6.2: tchar, lower case only (RFC 9113 section 8.2.1: upper-case field names are malformed). */
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+/** RFC 9110 section 5.5 field-value: no control characters but HTAB (RFC 9113 section 8.2.1 names NUL, CR and LF). */
+const INVALID_FIELD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/**
+ * What makes a response's field section malformed (RFC 9113 section 8.2.1,
+ * 8.2.2, 8.3 and 8.1), or undefined. Not checked: section 8.2.1's "A field
+ * value MUST NOT start or end with an ASCII whitespace character", since
+ * grpc-go servers send such grpc-message values themselves (they
+ * percent-encode neither SP nor HTAB), and a driver's status would turn into
+ * a protocol failure. The texts are those of Go's
+ * golang.org/x/net/http2, which grpc-go reports. `trailers`: the section
+ * ends a response whose headers came before, and so may carry no
+ * pseudo-header field.
+ */
+export function fieldSectionProblem(fields: readonly HeaderField[], trailers: boolean): string | undefined {
+  let sawRegular = false;
+  const pseudo: string[] = [];
+  for (const [name, value] of fields) {
+    if (INVALID_FIELD_VALUE.test(value)) return `invalid header field value for ${quoteWire(name)}`;
+    // Section 8.2.2: "An endpoint MUST NOT generate an HTTP/2 message containing connection-specific header fields";
+    // "any message containing connection-specific header fields MUST be treated as malformed".
+    if (CONNECTION_SPECIFIC_FIELDS.has(name)) return `connection-specific header field ${quoteWire(name)}`;
+    if (name.startsWith(':')) {
+      // "All pseudo-header fields MUST appear in a field block before all regular field lines."
+      if (sawRegular) return 'pseudo header field after regular';
+      if (trailers) return `pseudo-header field ${quoteWire(name)} in trailers`;
+      pseudo.push(name);
+    } else {
+      sawRegular = true;
+      if (!FIELD_NAME.test(name)) return `invalid header field name ${quoteWire(name)}`;
+    }
+  }
+  // Section 8.3: "the same pseudo-header field name MUST NOT appear more than once"; ":status" is the one response
+  // pseudo-header field ("Pseudo-header fields defined for requests MUST NOT appear in responses"). Checked in
+  // x/net/http2's order, so that the words match where it sees the problem too.
+  for (const [index, name] of pseudo.entries()) {
+    if (!PSEUDO_HEADER_FIELDS.has(name)) return `invalid pseudo-header ${quoteWire(name)}`;
+    if (pseudo.indexOf(name) !== index) return `duplicate pseudo-header ${quoteWire(name)}`;
+  }
+  const requestField = pseudo.find((name) => name !== ':status');
+  if (requestField !== undefined) return pseudo.includes(':status') ? 'mix of request and response pseudo headers' : `invalid pseudo-header ${quoteWire(requestField)}`;
+  return undefined;
+}
+
+/** RFC 9113 section 8.2.2's connection-specific fields; te is allowed in requests only (as "trailers"). */
+const CONNECTION_SPECIFIC_FIELDS: ReadonlySet<string> = new Set(['connection', 'proxy-connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te']);
+
+/** RFC 9113 section 8.3: the request pseudo-header fields and the response's one. */
+const PSEUDO_HEADER_FIELDS: ReadonlySet<string> = new Set([':method', ':scheme', ':authority', ':path', ':status']);
+
+/** A field name (one character per byte) as Go's %q prints it. */
+const quoteWire = (name: string) => quoteGo(Buffer.from(name, 'latin1').toString('utf8'));

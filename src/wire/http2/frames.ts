@@ -127,11 +127,15 @@ export class FrameReader {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
-  /** Adds bytes; returns the frames they complete. Throws ConnectionError. */
-  push(chunk: Buffer): Frame[] {
+  /**
+   * Adds bytes; yields the frames they complete, in order, each before the
+   * next is read, so that a frame that breaks a rule (a FRAME_SIZE_ERROR here,
+   * thrown as ConnectionError when reached) fails only after the frames
+   * before it were handled, as a peer reading the stream in order sees them.
+   */
+  *push(chunk: Buffer): Generator<Frame, void, undefined> {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    const frames: Frame[] = [];
     while (this.pendingBytes >= FRAME_HEADER_BYTES) {
       if (this.pending[0].length < FRAME_HEADER_BYTES) this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
       const head = this.pending[0];
@@ -140,18 +144,17 @@ export class FrameReader {
       const total = FRAME_HEADER_BYTES + length;
       if (this.pendingBytes < total) break;
       const joined = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
-      frames.push({
+      const rest = joined.subarray(total);
+      this.pending = rest.length > 0 ? [rest] : [];
+      this.pendingBytes = rest.length;
+      yield {
         type: joined.readUInt8(3),
         flags: joined.readUInt8(4),
         streamId: joined.readUInt32BE(5) & 0x7fffffff,
         payload: joined.subarray(FRAME_HEADER_BYTES, total),
-      });
-      const rest = joined.subarray(total);
-      this.pending = rest.length > 0 ? [rest] : [];
-      this.pendingBytes = rest.length;
+      };
     }
     // Bytes of a frame not yet complete outlive this push: own them.
     if (this.pendingBytes > 0) this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
-    return frames;
   }
 }
