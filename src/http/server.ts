@@ -6,6 +6,7 @@
 import * as net from 'node:net';
 import type { ConnectionBudget } from './connection-budget';
 import { HttpConnection } from '../wire/http1/server-connection';
+import type { RequestHead } from '../wire/http1/request-head';
 import { chooseBindHost, describeBoundStack, formatListenAddress, ListenAddress } from './listen-address';
 import { RouteHandler, serveRequest } from './serve-mux';
 
@@ -95,7 +96,9 @@ export class HttpListener {
 
   private accept(socket: net.Socket): void {
     if (!this.budget.admit(socket)) return;
-    const connection = new HttpConnection(socket, (head, clientGone) => serveRequest(this.routes, head, clientGone), this.budget);
+    // The budget is asked as each request starts (HttpConnection reports the start before it routes).
+    const route = (head: RequestHead, clientGone: AbortSignal) => serveRequest(this.routes, head, clientGone, { budgetFull: this.budget.isFullFor(socket) });
+    const connection = new HttpConnection(socket, route, this.budget);
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));
   }
