@@ -43,12 +43,11 @@ export class DriverHealth {
   /**
    * The verdict of a check that finished less than `maxAgeMs` ago, without
    * waiting for one; undefined if there is none. Keeps recent verdicts coming
-   * for the requests after this one: runs a check (or joins the one in flight
-   * while it is young, as any request does) that no client's leaving cancels.
+   * for the requests after this one (SharedHealthCheck.refresh).
    */
   recentVerdict(maxAgeMs: number): HealthVerdict | undefined {
     if (this.discovery.driverName === undefined) return undefined;
-    void this.check.run();
+    this.check.refresh();
     const outcome = this.check.recentOutcome(maxAgeMs);
     return outcome && { healthy: outcome.healthy, reason: outcome.reason };
   }

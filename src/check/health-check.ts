@@ -114,6 +114,19 @@ export class SharedHealthCheck {
     return performance.now() - this.lastOutcomeRecordedAt < maxAgeMs ? this.lastOutcome : undefined;
   }
 
+  /**
+   * Starts a check unless one is in flight that a request would join (see
+   * run()), so that recentOutcome() keeps finding one while requests are
+   * answered without waiting. Nobody waits for it, and no client's leaving
+   * cancels it: it is counted as a waiter that never leaves.
+   */
+  refresh(): void {
+    const now = performance.now();
+    const youngest = this.calls.at(-1);
+    if (youngest && (now - youngest.startedAt < JOIN_WINDOW_MS || this.calls.length >= MAX_CALLS_IN_FLIGHT)) return;
+    this.startCall(now).waiters++;
+  }
+
   /** Resolves when every check in flight has finished. */
   async settled(): Promise<void> {
     await Promise.all(this.calls.map((call) => call.outcome));
