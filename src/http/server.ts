@@ -9,6 +9,7 @@ import { HttpConnection } from '../wire/http1/server-connection';
 import type { RequestHead } from '../wire/http1/request-head';
 import { chooseBindHost, describeBoundStack, formatListenAddress, ListenAddress } from './listen-address';
 import { RouteHandler, serveRequest } from './serve-mux';
+import { textResponse } from '../wire/http1/response';
 
 export type { RouteHandler } from './serve-mux';
 
@@ -19,6 +20,9 @@ export type { RouteHandler } from './serve-mux';
  * only after a second: the probe times out.
  */
 const LISTEN_BACKLOG = 4096;
+
+/** What a request gets whose connection was shed while it waited for room: nothing is written to a closed socket. */
+const SHED_WHILE_WAITING = textResponse(503, 'connection closed to make room');
 
 /** Listening failed; the message names the address, the cause and what to do. */
 export class ListenError extends Error {
@@ -94,10 +98,18 @@ export class HttpListener {
     for (const connection of this.connections) connection.destroy();
   }
 
+  private serve(socket: net.Socket, head: RequestHead, clientGone: AbortSignal) {
+    return serveRequest(this.routes, head, clientGone, { budgetFull: this.budget.isFullFor(socket) });
+  }
+
   private accept(socket: net.Socket): void {
     if (!this.budget.admit(socket)) return;
     // The budget is asked as each request starts (HttpConnection reports the start before it routes).
-    const route = (head: RequestHead, clientGone: AbortSignal) => serveRequest(this.routes, head, clientGone, { budgetFull: this.budget.isFullFor(socket) });
+    const route = (head: RequestHead, clientGone: AbortSignal) => {
+      const wait = this.budget.waitBeforeAnswering(socket);
+      if (wait) return wait.then(() => (socket.destroyed ? SHED_WHILE_WAITING : this.serve(socket, head, clientGone)));
+      return this.serve(socket, head, clientGone);
+    };
     const connection = new HttpConnection(socket, route, this.budget);
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));
