@@ -65,7 +65,7 @@ export const SHED_REASONS: readonly ShedReason[] = ['idle', 'repeat-request', 'h
  * (see the order above). They come out of the descriptors connection-sizing.ts
  * keeps from the budget (RESERVED_FDS): the sidecar's own use is about 25.
  */
-export const OVERDRAFT_CONNECTIONS = 32;
+export const OVERDRAFT_CONNECTIONS = 24;
 
 /**
  * How long a request waits before it is answered when it comes on a
