@@ -69,14 +69,21 @@ export const OVERDRAFT_CONNECTIONS = 24;
 
 /**
  * How long a request waits before it is answered when it comes on a
- * connection answered before while the budget is half full or more: the kubelet's
- * smallest periodSeconds, so such a client is still answered once a second.
+ * connection answered before while the budget is half full or more: the
+ * kubelet's smallest periodSeconds, so such a client is still answered once a
+ * second.
  */
 export const REPEAT_WAIT_MS = 1_000;
 
 /** Event-loop turns a connection must have been open before it may be shed for not having sent a whole head. */
 const HEADER_GRACE_TURNS = 2;
 
+/**
+ * The connections of every listener of the process: which to close for a
+ * newcomer at the limit (admit), which request to answer without waiting
+ * (isFullFor) and which to hold back (waitBeforeAnswering); see the header.
+ * Told by each connection when a request starts and is answered.
+ */
 export class ConnectionBudget {
   /** Connections with no request in progress that completed one before, oldest first. */
   private readonly idle = new Set<Socket>();
@@ -89,7 +96,7 @@ export class ConnectionBudget {
   private readonly answeredBefore = new Set<Socket>();
   /** Every open connection. Invariant: each is in at most one of `idle` and `awaitingHeader`, and in neither while a request is answered. */
   private readonly open = new Set<Socket>();
-  /** Requests on connections answered before, held back while the budget is full (waitBeforeAnswering), with what resumes each. */
+  /** Requests on connections answered before, held back while the budget is half full or more (waitBeforeAnswering), with what resumes each. */
   private readonly waiting = new Map<Socket, () => void>();
   /** Event-loop turns seen by admissions: incremented once after each turn in which a connection arrived. */
   private turn = 0;
