@@ -1,12 +1,13 @@
 // What hostile clients cost a probe command (issue #11): kubelet-style probes
 // answered while attackers hold connections, pipeline without reading, or
-// flood complete requests; RSS and open files during and after.
+// flood complete requests, or keep a request in flight on every connection
+// (issue #22); RSS and open files during and after.
 
 import { AttackMode, probeLoop, startAttack } from './attackers';
 import { readProcStats } from './proc';
 
 const PROBE_INTERVAL_MS = 200;
-/** The kubelet's default timeoutSeconds. */
+/** The kubelet's default timeoutSeconds, unless a scenario sets its own. */
 const PROBE_TIMEOUT_MS = 1_000;
 const SAMPLE_INTERVAL_MS = 250;
 /** How long after the attack RSS and open files are read again. */
@@ -20,7 +21,7 @@ export interface AbuseFigures {
   readonly probeMaxMs: number;
   /** Attacking connections open when the probes ran (median of samples). */
   readonly attackersOpen: number;
-  /** Answers the attackers read per second (flood mode). */
+  /** Answers the attackers read per second (flood, repeat and churn modes). */
   readonly attackAnswersPerSecond: number;
   readonly rssBeforeMiB: number;
   /** VmHWM: the peak since the process started (each attack gets a fresh process). */
@@ -38,7 +39,7 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * probes for `seconds`. Waits for most attackers to be connected first; a
  * probe command that refuses them is measured anyway, after OPEN_WAIT_MS.
  */
-export async function measureAbuse(url: string, port: number, pid: number, mode: AttackMode, connections: number, seconds: number): Promise<AbuseFigures> {
+export async function measureAbuse(url: string, port: number, pid: number, mode: AttackMode, connections: number, seconds: number, probeTimeoutMs = PROBE_TIMEOUT_MS): Promise<AbuseFigures> {
   const before = readProcStats(pid);
   const attack = startAttack(port, connections, mode);
   let fdsPeak = before.openFds;
@@ -52,7 +53,7 @@ export async function measureAbuse(url: string, port: number, pid: number, mode:
     opens.length = 0;
     const answersBefore = attack.answers();
     const startedAt = performance.now();
-    const results = await probeLoop(url, seconds * 1000, PROBE_INTERVAL_MS, PROBE_TIMEOUT_MS);
+    const results = await probeLoop(url, seconds * 1000, PROBE_INTERVAL_MS, probeTimeoutMs);
     const attackAnswersPerSecond = (attack.answers() - answersBefore) / ((performance.now() - startedAt) / 1000);
     await attack.stop();
     clearInterval(sampler);

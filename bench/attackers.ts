@@ -18,11 +18,19 @@ import * as readline from 'node:readline';
  * mixed:      the three above in turn
  * pipeline:   pipelined GET /healthz as fast as the socket takes them; never reads an answer
  * flood:      complete requests (/healthz and /healthz?verbose in turn), 4 ahead of their answers, as fast as answered
+ * repeat:     keep-alive, one GET /healthz in flight at all times: the next sent as soon as an answer arrives
+ * churn:      a new connection per GET /healthz with `Connection: close`, as the kubelet sends it, re-opened as
+ *             soon as it closes (answered or not)
  */
-export type AttackMode = 'idle' | 'half-head' | 'slow-body' | 'mixed' | 'pipeline' | 'flood';
-export const ATTACK_MODES: readonly AttackMode[] = ['idle', 'half-head', 'slow-body', 'mixed', 'pipeline', 'flood'];
+export type AttackMode = 'idle' | 'half-head' | 'slow-body' | 'mixed' | 'pipeline' | 'flood' | 'repeat' | 'churn';
+export const ATTACK_MODES: readonly AttackMode[] = ['idle', 'half-head', 'slow-body', 'mixed', 'pipeline', 'flood', 'repeat', 'churn'];
 const FLOOD_DEPTH = 4;
 const FLOOD_REQUESTS = ['GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /healthz?verbose HTTP/1.1\r\nHost: x\r\n\r\n'];
+const REPEATED_REQUEST = 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n';
+const CHURNED_REQUEST = 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+
+/** Answers that begin in `chunk`: every answer starts with its status line; bodies never hold one. */
+const countAnswers = (chunk: Buffer) => chunk.toString('latin1').split('HTTP/1.1 ').length - 1;
 
 const PIPELINED_BATCH = Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz?verbose HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(100));
 
@@ -48,11 +56,22 @@ function openAttackConnection(port: number, mode: Exclude<AttackMode, 'mixed'>, 
       const send = () => socket.write(FLOOD_REQUESTS[sent++ % FLOOD_REQUESTS.length]);
       for (let i = 0; i < FLOOD_DEPTH; i++) send();
       socket.on('data', (chunk: Buffer) => {
-        // Every answer starts with its status line; bodies never hold one.
-        const answers = chunk.toString('latin1').split('HTTP/1.1 ').length - 1;
+        const answers = countAnswers(chunk);
         onAnswers(answers);
         for (let i = 0; i < answers; i++) send();
       });
+    }
+    if (mode === 'repeat') {
+      socket.write(REPEATED_REQUEST);
+      socket.on('data', (chunk: Buffer) => {
+        const answers = countAnswers(chunk);
+        onAnswers(answers);
+        for (let i = 0; i < answers; i++) socket.write(REPEATED_REQUEST);
+      });
+    }
+    if (mode === 'churn') {
+      socket.write(CHURNED_REQUEST);
+      socket.on('data', (chunk: Buffer) => onAnswers(countAnswers(chunk)));
     }
   });
   if (mode === 'pipeline') socket.pause();
@@ -90,7 +109,7 @@ function runAttackers(port: number, connections: number, mode: AttackMode): void
 export interface Attack {
   /** Connections open now, as the attacking process last reported. */
   readonly open: () => number;
-  /** Answers the attackers have read (flood mode), as last reported. */
+  /** Answers the attackers have read (flood, repeat and churn modes), as last reported. */
   readonly answers: () => number;
   /** Waits until at least `count` connections are open. */
   waitUntilOpen(count: number, timeoutMs: number): Promise<void>;

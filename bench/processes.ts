@@ -50,10 +50,14 @@ export async function startDriver(socketPath: string, extraArgs: readonly string
   return track(child);
 }
 
-/** Starts a probe command; `{address}` and `{port}` in the template are filled in. Its output is discarded. */
-export function startSubject(template: string, socketPath: string, port: number): Running {
+/**
+ * Starts a probe command; `{address}` and `{port}` in the template are filled in. Its output is discarded.
+ * With `openFileLimit`, under a shell that first lowers its open-file limit (`ulimit -n`, soft and hard) and then execs it.
+ */
+export function startSubject(template: string, socketPath: string, port: number, openFileLimit?: number): Running {
   const words = template.replace(/\{address\}/g, socketPath).replace(/\{port\}/g, String(port)).split(/\s+/).filter(Boolean);
-  const child = spawn(words[0], words.slice(1), { stdio: ['ignore', 'ignore', 'ignore'] });
+  const [executable, args] = openFileLimit === undefined ? [words[0], words.slice(1)] : ['/bin/sh', ['-c', `ulimit -n ${openFileLimit} && exec "$0" "$@"`, ...words]];
+  const child = spawn(executable, args, { stdio: ['ignore', 'ignore', 'ignore'] });
   return track(child);
 }
 

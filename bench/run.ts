@@ -2,14 +2,18 @@
 // driver, each a separate process, with a real HTTP load generator (autocannon).
 //
 //   npm run bench -- [--rounds 3] [--seconds 5] [--flood-seconds 30] [--kills 20]
-//                    [--held 5000] [--abuse-seconds 15]
+//                    [--held 5000] [--abuse-seconds 15] [--abuse-only]
 //                    [--vs '<command with {address} and {port}>'] [--json bench-results.json]
 //
 // With --vs, the other command is measured alternately with ours in the same
 // session and the ratios ours/theirs are printed. A second table shows what
 // hostile clients cost (bench/abuse.ts): probes answered while --held
-// connections are held, while 32 clients pipeline without reading, and while
-// 256 connections flood complete requests.
+// connections are held, while 32 clients pipeline without reading, while
+// 256 connections flood complete requests, and while clients keep a request
+// in flight on every connection they can hold (repeating on keep-alive
+// connections, or churning a new connection per request) against a slow
+// (Probe 800 ms) and a fast driver, under a 1,024-file limit and a 200-file
+// one (issue #22). --abuse-only measures that table alone.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -29,6 +33,7 @@ const { values: args } = parseArgs({
     kills: { type: 'string', default: '20' },
     held: { type: 'string', default: '5000' },
     'abuse-seconds': { type: 'string', default: '15' },
+    'abuse-only': { type: 'boolean', default: false },
     vs: { type: 'string' },
     json: { type: 'string', default: 'bench-results.json' },
   },
@@ -48,12 +53,38 @@ interface AbuseScenario {
   readonly label: string;
   readonly mode: AttackMode;
   readonly connections: number;
+  /** Test-driver flags (`--probe-delay-ms`). */
+  readonly driverArgs?: readonly string[];
+  /** The subject runs under `ulimit -n` this. */
+  readonly openFileLimit?: number;
+  /** The kubelet probe's limit; the kubelet's default timeoutSeconds unless set. */
+  readonly probeTimeoutMs?: number;
 }
+
+/** A driver whose Probe takes this long keeps every request waiting on the shared check most of the time (issue #22). */
+const SLOW_PROBE_MS = 800;
+/** Issue #22's probes: a 2 s limit (timeoutSeconds: 2), as a slow driver needs one. */
+const BUSY_PROBE_TIMEOUT_MS = 2_000;
+
+/** As many busy attackers as the open-file limit: more than the budget (limit - 64) and its overdraft can hold. */
+const BUSY_SCENARIOS: readonly AbuseScenario[] = [1_024, 200].flatMap((limit) =>
+  (['repeat', 'churn'] as const).flatMap((mode) =>
+    [SLOW_PROBE_MS, 0].map((probeMs) => ({
+      label: `${limit.toLocaleString('en-US')} ${mode === 'repeat' ? 'repeating (keep-alive)' : 'churning (Connection: close)'}, ulimit -n ${limit}, Probe ${probeMs} ms`,
+      mode,
+      connections: limit,
+      driverArgs: ['--probe-delay-ms', String(probeMs)],
+      openFileLimit: limit,
+      probeTimeoutMs: BUSY_PROBE_TIMEOUT_MS,
+    })),
+  ),
+);
 
 const ABUSE_SCENARIOS: readonly AbuseScenario[] = [
   { label: `${HELD_CONNECTIONS} held (idle, half head, slow body)`, mode: 'mixed', connections: HELD_CONNECTIONS },
   { label: '32 pipelining, never reading', mode: 'pipeline', connections: 32 },
   { label: '256 flooding (/healthz, ?verbose)', mode: 'flood', connections: 256 },
+  ...BUSY_SCENARIOS,
 ];
 
 interface Subject {
@@ -95,13 +126,13 @@ interface Pair {
 }
 
 /** One driver and one subject on a fresh socket and port. */
-async function startPair(subject: Subject): Promise<Pair> {
+async function startPair(subject: Subject, { driverArgs = [], openFileLimit }: { driverArgs?: readonly string[]; openFileLimit?: number } = {}): Promise<Pair> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lp-bench-'));
   const socketPath = path.join(dir, 'csi.sock');
-  const driver = await startDriver(socketPath);
+  const driver = await startDriver(socketPath, driverArgs);
   const port = await freePort();
   const spawnedAt = performance.now();
-  const sidecar = startSubject(subject.command, socketPath, port);
+  const sidecar = startSubject(subject.command, socketPath, port, openFileLimit);
   const url = `http://127.0.0.1:${port}/healthz`;
   await waitForHealthy(url, 30_000);
   const pair: Pair = {
@@ -216,11 +247,11 @@ async function measureAbuseScenarios(subject: Subject): Promise<Record<string, A
   const figures: Record<string, AbuseFigures> = {};
   for (const scenario of ABUSE_SCENARIOS) {
     process.stderr.write(`abuse: ${scenario.label}: ${subject.name}\n`);
-    const pair = await startPair(subject);
+    const pair = await startPair(subject, scenario);
     try {
       await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
       const port = Number(new URL(pair.url).port);
-      figures[scenario.label] = await measureAbuse(pair.url, port, pair.sidecar.pid, scenario.mode, scenario.connections, ABUSE_SECONDS);
+      figures[scenario.label] = await measureAbuse(pair.url, port, pair.sidecar.pid, scenario.mode, scenario.connections, ABUSE_SECONDS, scenario.probeTimeoutMs);
     } finally {
       await pair.stop();
     }
@@ -233,6 +264,11 @@ function medianOf<T>(rows: readonly T[], key: keyof T): number {
 }
 
 async function measureAll(subjects: readonly Subject[]): Promise<Map<string, SubjectFigures>> {
+  if (args['abuse-only']) {
+    const figures = new Map<string, SubjectFigures>();
+    for (const subject of subjects) figures.set(subject.name, { abuse: await measureAbuseScenarios(subject) } as SubjectFigures);
+    return figures;
+  }
   const rounds = new Map<string, RoundFigures[]>(subjects.map((s) => [s.name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
     for (const subject of subjects) {
@@ -310,7 +346,7 @@ function printAbuseTable(subjects: readonly Subject[], figures: Map<string, Subj
         `${f.probesOk}/${f.probesSent}`,
         `${formatFigure(f.probeMaxMs)} ms`,
         String(f.attackersOpen),
-        scenario.mode === 'flood' ? formatFigure(f.attackAnswersPerSecond) : '',
+        ['flood', 'repeat', 'churn'].includes(scenario.mode) ? formatFigure(f.attackAnswersPerSecond) : '',
         `${f.rssBeforeMiB.toFixed(1)} MiB`,
         `${f.rssPeakMiB.toFixed(1)} MiB`,
         String(f.fdsPeak),
@@ -344,13 +380,15 @@ async function main(): Promise<void> {
   const subjects: Subject[] = [{ name: 'ours', command: await buildBundleCommand() }];
   if (args.vs) subjects.push({ name: 'theirs', command: args.vs });
   const figures = await measureAll(subjects);
-  printTable(subjects, figures);
-  process.stdout.write('\n');
+  if (!args['abuse-only']) {
+    printTable(subjects, figures);
+    process.stdout.write('\n');
+  }
   printAbuseTable(subjects, figures);
   const report = {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-    settings: { rounds: ROUNDS, loadSeconds: LOAD_SECONDS, floodSeconds: FLOOD_SECONDS, kills: KILLS, held: HELD_CONNECTIONS, abuseSeconds: ABUSE_SECONDS },
+    settings: { abuseOnly: args['abuse-only'], rounds: ROUNDS, loadSeconds: LOAD_SECONDS, floodSeconds: FLOOD_SECONDS, kills: KILLS, held: HELD_CONNECTIONS, abuseSeconds: ABUSE_SECONDS },
     subjects: subjects.map((s) => ({ ...s, figures: figures.get(s.name) })),
   };
   fs.writeFileSync(args.json!, JSON.stringify(report, null, 2) + '\n');

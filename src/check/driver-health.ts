@@ -40,6 +40,18 @@ export class DriverHealth {
     return { healthy, reason };
   }
 
+  /**
+   * The verdict of a check that finished less than `maxAgeMs` ago, without
+   * waiting for one; undefined if there is none. Keeps recent verdicts coming
+   * for the requests after this one (SharedHealthCheck.refresh).
+   */
+  recentVerdict(maxAgeMs: number): HealthVerdict | undefined {
+    if (this.discovery.driverName === undefined) return undefined;
+    this.check.refresh();
+    const outcome = this.check.recentOutcome(maxAgeMs);
+    return outcome && { healthy: outcome.healthy, reason: outcome.reason };
+  }
+
   snapshot(): HealthSnapshot {
     return {
       driverName: this.discovery.driverName,

@@ -65,6 +65,8 @@ export class SharedHealthCheck {
   /** The last finished check: of the checks finished, the one started last. */
   lastOutcome: CheckOutcome | undefined;
   private lastOutcomeStartedAt = -Infinity;
+  /** performance.now() when `lastOutcome` was recorded. */
+  private lastOutcomeRecordedAt = -Infinity;
 
   constructor(
     private readonly connection: CsiConnection,
@@ -103,6 +105,28 @@ export class SharedHealthCheck {
     return call.outcome;
   }
 
+  /**
+   * The last finished check if it finished less than `maxAgeMs` ago
+   * (monotonic clock), else undefined. Starts nothing: for a request that
+   * should not wait (see RequestConditions.budgetFull in src/http/).
+   */
+  recentOutcome(maxAgeMs: number): CheckOutcome | undefined {
+    return performance.now() - this.lastOutcomeRecordedAt < maxAgeMs ? this.lastOutcome : undefined;
+  }
+
+  /**
+   * Starts a check unless one is in flight that a request would join (see
+   * run()), so that recentOutcome() keeps finding one while requests are
+   * answered without waiting. Nobody waits for it, and no client's leaving
+   * cancels it: it is counted as a waiter that never leaves.
+   */
+  refresh(): void {
+    const now = performance.now();
+    const youngest = this.calls.at(-1);
+    if (youngest && (now - youngest.startedAt < JOIN_WINDOW_MS || this.calls.length >= MAX_CALLS_IN_FLIGHT)) return;
+    this.startCall(now).waiters++;
+  }
+
   /** Resolves when every check in flight has finished. */
   async settled(): Promise<void> {
     await Promise.all(this.calls.map((call) => call.outcome));
@@ -121,6 +145,7 @@ export class SharedHealthCheck {
         if (!cancel.signal.aborted && startedAt > this.lastOutcomeStartedAt) {
           this.lastOutcome = outcome;
           this.lastOutcomeStartedAt = startedAt;
+          this.lastOutcomeRecordedAt = performance.now();
           this.metrics?.checkCompleted(outcome.healthy);
         }
         return outcome;

@@ -17,10 +17,12 @@ export const BYTES_PER_CONNECTION = 4 * 1024;
  */
 export const CONNECTION_MEMORY_BUDGET_BYTES = 24 * 1024 * 1024;
 /**
- * File descriptors kept out of the budget: stdio, libuv's epoll, eventfd and
- * signal pipes, the listeners, the driver socket, a /proc read. Staying below
- * the limit matters: at the limit accept() fails and new connections are
- * dropped before the sidecar sees them.
+ * File descriptors kept out of the budget: the sidecar's own (stdio, libuv's
+ * epoll, eventfd, io_uring and signal pipes, the listeners, the driver
+ * socket, a /proc read: about 25 measured) and the budget's overdraft
+ * (OVERDRAFT_CONNECTIONS in connection-budget.ts). Staying below the limit
+ * matters: at the limit libuv accepts and closes every connection queued,
+ * before the sidecar sees them.
  */
 export const RESERVED_FDS = 64;
 

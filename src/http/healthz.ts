@@ -5,14 +5,25 @@ import type { DriverHealth } from '../check/driver-health';
 import type { MetricsRecorder } from '../metrics/recorder';
 import { formatHealthReport } from './healthz-report';
 import type { RequestHead } from '../wire/http1/request-head';
+import type { RequestConditions } from './serve-mux';
 import { HttpResponse, textResponse } from '../wire/http1/response';
 
 /** Monitoring systems and proxies must never serve a stale health answer. */
 const NO_STORE = { 'Cache-Control': 'no-store' };
 
+/**
+ * While the connection budget is full, a connection's first request is
+ * answered from a check that finished less than this long ago instead of
+ * waiting for a Probe, so that it gives its descriptor back at once and the
+ * next connection, perhaps the kubelet's, finds room (connection-budget.ts).
+ * The kubelet's smallest periodSeconds: such an answer is never older than
+ * the interval between two probes of one probe worker.
+ */
+export const RECENT_VERDICT_MAX_AGE_MS = 1_000;
+
 export function createHealthzHandler(health: DriverHealth, metrics: MetricsRecorder | undefined) {
-  return async (request: RequestHead, clientGone: AbortSignal): Promise<HttpResponse> => {
-    const verdict = await health.verdict(clientGone);
+  return async (request: RequestHead, clientGone: AbortSignal, conditions: RequestConditions): Promise<HttpResponse> => {
+    const verdict = (conditions.budgetFull && health.recentVerdict(RECENT_VERDICT_MAX_AGE_MS)) || (await health.verdict(clientGone));
     const status = verdict.healthy ? 200 : 500;
     const body = wantsVerbose(request.query) ? formatHealthReport(verdict, health.snapshot()) : verdict.reason;
     metrics?.healthzAnswered(status);

@@ -13,8 +13,21 @@
 import type { RequestHead } from '../wire/http1/request-head';
 import { clientErrorResponse, HttpResponse, notFoundResponse } from '../wire/http1/response';
 
+/** What the server knows of a request besides its head. */
+export interface RequestConditions {
+  /**
+   * The connection budget is full and this is its connection's first request:
+   * an answer that does not wait frees a descriptor for the next client, the
+   * kubelet's among them (connection-budget.ts).
+   */
+  readonly budgetFull: boolean;
+}
+
+/** The conditions of a request served with room to spare. */
+export const UNPRESSED: RequestConditions = { budgetFull: false };
+
 /** Answers a routed request; `clientGone` aborts once the client has closed or half-closed its connection. */
-export type RouteHandler = (request: RequestHead, clientGone: AbortSignal) => HttpResponse | Promise<HttpResponse>;
+export type RouteHandler = (request: RequestHead, clientGone: AbortSignal, conditions: RequestConditions) => HttpResponse | Promise<HttpResponse>;
 
 /** Bytes a path keeps unescaped when Go writes a URL (url.shouldEscape, encodePath mode). */
 const PATH_BYTE_KEPT = /[A-Za-z0-9\-_.~$&+,/:;=@]/;
@@ -90,12 +103,17 @@ const ASTERISK_RESPONSE: HttpResponse = { status: 400, body: '', headers: {} };
  * Routes one request to the handler of its exact path in `routes`, or
  * answers it as Go's ServeMux would (redirect, 404, 400). Throws nothing.
  */
-export function serveRequest(routes: ReadonlyMap<string, RouteHandler>, head: RequestHead, clientGone: AbortSignal): HttpResponse | Promise<HttpResponse> {
+export function serveRequest(
+  routes: ReadonlyMap<string, RouteHandler>,
+  head: RequestHead,
+  clientGone: AbortSignal,
+  conditions: RequestConditions = UNPRESSED,
+): HttpResponse | Promise<HttpResponse> {
   if (head.path === '*') return head.method === 'OPTIONS' ? OPTIONS_ASTERISK_RESPONSE : ASTERISK_RESPONSE;
   const path = decodePath(head.path);
   if (path === undefined) return clientErrorResponse(400);
   const clean = cleanPath(path);
   if (clean !== path) return movedPermanentlyResponse(escapePath(clean) + (head.query === '' ? '' : `?${head.query}`), head.method);
   const handler = routes.get(path);
-  return handler ? handler(head, clientGone) : notFoundResponse();
+  return handler ? handler(head, clientGone, conditions) : notFoundResponse();
 }

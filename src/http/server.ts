@@ -6,8 +6,10 @@
 import * as net from 'node:net';
 import type { ConnectionBudget } from './connection-budget';
 import { HttpConnection } from '../wire/http1/server-connection';
+import type { RequestHead } from '../wire/http1/request-head';
 import { chooseBindHost, describeBoundStack, formatListenAddress, ListenAddress } from './listen-address';
 import { RouteHandler, serveRequest } from './serve-mux';
+import { textResponse } from '../wire/http1/response';
 
 export type { RouteHandler } from './serve-mux';
 
@@ -18,6 +20,9 @@ export type { RouteHandler } from './serve-mux';
  * only after a second: the probe times out.
  */
 const LISTEN_BACKLOG = 4096;
+
+/** What a request gets whose connection was shed while it waited for room: nothing is written to a closed socket. */
+const SHED_WHILE_WAITING = textResponse(503, 'connection closed to make room');
 
 /** Listening failed; the message names the address, the cause and what to do. */
 export class ListenError extends Error {
@@ -93,9 +98,19 @@ export class HttpListener {
     for (const connection of this.connections) connection.destroy();
   }
 
+  private serve(socket: net.Socket, head: RequestHead, clientGone: AbortSignal) {
+    return serveRequest(this.routes, head, clientGone, { budgetFull: this.budget.isFullFor(socket) });
+  }
+
   private accept(socket: net.Socket): void {
     if (!this.budget.admit(socket)) return;
-    const connection = new HttpConnection(socket, (head, clientGone) => serveRequest(this.routes, head, clientGone), this.budget);
+    // The budget is asked as each request starts (HttpConnection reports the start before it routes).
+    const route = (head: RequestHead, clientGone: AbortSignal) => {
+      const wait = this.budget.waitBeforeAnswering(socket);
+      if (wait) return wait.then(() => (socket.destroyed ? SHED_WHILE_WAITING : this.serve(socket, head, clientGone)));
+      return this.serve(socket, head, clientGone);
+    };
+    const connection = new HttpConnection(socket, route, this.budget);
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));
   }

@@ -120,3 +120,21 @@ test('a listener that cannot listen: SidecarListenError naming which, and the li
   });
   assert.equal(refused, 'ECONNREFUSED');
 });
+
+test('issue #22: recentVerdict answers from a check finished within the age given, never older, and keeps such checks coming', async (t) => {
+  const socketPath = path.join(makeTempDir(t), 'csi.sock');
+  await FakeDriver.start(t, socketPath, ['--probe-delay-ms', '300']);
+  const { sidecar } = await startInProcess(t, [`--csi-address=${socketPath}`]);
+  assert.equal(sidecar.health.recentVerdict(1_000), undefined, 'a verdict before any check finished');
+  assert.equal(await sidecar.driverName, DRIVER);
+  assert.deepEqual(await sidecar.health.verdict(), { healthy: true, reason: 'ok' });
+  const firstFinishedAt = sidecar.health.snapshot().lastCheck!.finishedAt;
+  // Answers without waiting, and starts a check for the requests after it.
+  assert.deepEqual(sidecar.health.recentVerdict(1_000), { healthy: true, reason: 'ok' });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(sidecar.health.recentVerdict(50), undefined, 'a verdict older than the age given');
+  // 1.2 s after the first check: only the check recentVerdict started (300 ms) is recent enough.
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  assert.deepEqual(sidecar.health.recentVerdict(1_000), { healthy: true, reason: 'ok' });
+  assert.ok(sidecar.health.snapshot().lastCheck!.finishedAt > firstFinishedAt, 'no check finished after the first');
+});
