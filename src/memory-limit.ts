@@ -33,15 +33,19 @@ function readLimitFile(file: string): number | undefined {
 
 /** The smallest limit in `file` from `leaf` up to `mountRoot` (a parent's limit binds its children). */
 function smallestLimitUpward(mountRoot: string, cgroupPath: string, file: string): number | undefined {
-  let dir = path.join(mountRoot, cgroupPath);
-  // Inside a container's cgroup namespace the listed path may not exist under its own mount: start at the root then.
-  if (!fs.existsSync(dir)) dir = mountRoot;
+  // The kernel lists a cgroup outside the reader's cgroup namespace as "/.." and the like: such a path, and one
+  // that does not exist under this mount (a container's own view), is read from the mount's root.
+  const below = path.posix.normalize(`/${cgroupPath}`);
+  let dir = path.join(mountRoot, below);
+  if (below.split('/').includes('..') || !fs.existsSync(dir)) dir = mountRoot;
   let smallest: number | undefined;
   for (;;) {
     const limit = readLimitFile(path.join(dir, file));
     if (limit !== undefined && (smallest === undefined || limit < smallest)) smallest = limit;
-    if (path.relative(mountRoot, dir) === '') return smallest;
-    dir = path.dirname(dir);
+    const up = path.dirname(dir);
+    // At the mount's root (or, whatever happens, at the file system's): stop.
+    if (path.relative(mountRoot, dir) === '' || up === dir) return smallest;
+    dir = up;
   }
 }
 

@@ -91,7 +91,6 @@ async function waitAtMost(promise: Promise<unknown>, limitMs: number): Promise<v
   clearTimeout(timer);
 }
 
-/** Starts serving; resolves once every listener listens. Rejects with SidecarListenError, having closed what it opened. */
 /** One warning at -v=0 when the container's memory limit is below the measured need (an OOM kill fails every probe). */
 function warnOfLowMemoryLimit(logger: Logger): void {
   const limit = readContainerMemoryLimit();
@@ -103,6 +102,7 @@ function warnOfLowMemoryLimit(logger: Logger): void {
   });
 }
 
+/** Starts serving; resolves once every listener listens. Rejects with SidecarListenError, having closed what it opened. */
 export async function startSidecar(options: SidecarOptions, logger: Logger): Promise<RunningSidecar> {
   warnOfLowMemoryLimit(logger);
   const metrics = createMetricsIfServed(options);

@@ -49,3 +49,16 @@ test('a container that sees its own cgroup as the root: the mount root is read (
   assert.equal(readContainerMemoryLimit(makeTempDir(t)), undefined, 'nothing readable: no limit known');
   assert.equal(formatMebibytes(20971520), '20Mi');
 });
+
+test('a cgroup outside the namespace ("/..", as the kernel lists it) is read from the mount root, and the walk ends', (t) => {
+  for (const membership of ['0::/..\n', '0::/../..\n', '0::/../sibling\n']) {
+    const root = layOut(makeTempDir(t), {
+      'proc/self/cgroup': membership,
+      'sys/fs/cgroup/cgroup.controllers': 'memory\n',
+      'sys/fs/cgroup/memory.max': '33554432\n',
+    });
+    assert.equal(readContainerMemoryLimit(root), 33554432, membership);
+  }
+  const v1 = layOut(makeTempDir(t), { 'proc/self/cgroup': '4:memory:/../..\n', 'sys/fs/cgroup/memory/memory.limit_in_bytes': '20971520\n' });
+  assert.equal(readContainerMemoryLimit(v1), 20971520);
+});
