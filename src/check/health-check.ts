@@ -7,9 +7,13 @@
 // an answer is only worth sharing while it can still say something about the
 // driver now: a request joins the call in flight only while that call is
 // younger than JOIN_WINDOW_MS; otherwise it starts a call of its own, up to
-// MAX_CALLS_IN_FLIGHT at once. A call that no connected request waits for any
-// more is cancelled, as Go's net/http cancels a request's context when its
-// client goes away (upstream's Probe runs under that context).
+// MAX_CALLS_IN_FLIGHT at once. A healthy answer to a call also answers the
+// requests of older calls that joined them before it started: the driver has
+// answered a Probe sent after they asked, so a call stuck from before a
+// recovery fails nobody who could be told the driver is healthy now. A call
+// that no connected request waits for any more is cancelled, as Go's net/http
+// cancels a request's context when its client goes away (upstream's Probe runs
+// under that context).
 
 import { CsiConnection } from '../csi/connection';
 import { probe } from '../csi/identity';
@@ -32,12 +36,15 @@ export const NOT_READY_REASON = 'driver responded but is not ready';
  */
 export const JOIN_WINDOW_MS = 500;
 /**
- * Calls in flight at once. A hung driver under a flood of checks sees a new
- * Probe at most every JOIN_WINDOW_MS until this many are outstanding; past
- * it, a request joins the youngest. Each costs one HTTP/2 stream and a few
- * hundred bytes.
+ * Calls in flight at once, a bound on memory and HTTP/2 streams (each call a
+ * few hundred bytes and one stream), not on freshness: JOIN_WINDOW_MS already
+ * limits new calls to two a second, and calls that only the kubelet waits for
+ * are cancelled when it gives up, so this many are outstanding only after 32 s
+ * of a hung driver with clients that wait longer than the kubelet. Past it, a
+ * request joins the youngest call. (With 4, such clients kept every slot stuck
+ * and the kubelet's probes joined stuck calls after the driver recovered.)
  */
-export const MAX_CALLS_IN_FLIGHT = 4;
+export const MAX_CALLS_IN_FLIGHT = 64;
 
 export interface CheckOutcome {
   readonly healthy: boolean;
@@ -51,7 +58,12 @@ export interface CheckOutcome {
 interface CallInFlight {
   /** performance.now() when the Probe was sent. */
   readonly startedAt: number;
+  /** performance.now() when the last request joined (or started) it. */
+  lastJoinedAt: number;
+  /** What its requests get: its own Probe's outcome, or a newer call's healthy one. */
   readonly outcome: Promise<CheckOutcome>;
+  /** Resolves `outcome`. Invariant: called once, when the call leaves `calls`. */
+  readonly finish: (outcome: CheckOutcome) => void;
   readonly cancel: AbortController;
   /** Requests waiting whose client is still connected. */
   waiters: number;
@@ -92,6 +104,7 @@ export class SharedHealthCheck {
     } else {
       call = this.startCall(now);
     }
+    call.lastJoinedAt = now;
     call.waiters++;
     if (clientGone) {
       if (clientGone.aborted) {
@@ -134,25 +147,42 @@ export class SharedHealthCheck {
 
   private startCall(startedAt: number): CallInFlight {
     const cancel = new AbortController();
+    let resolve!: (outcome: CheckOutcome) => void;
+    const outcome = new Promise<CheckOutcome>((r) => (resolve = r));
     const call: CallInFlight = {
       startedAt,
+      lastJoinedAt: startedAt,
+      outcome,
       cancel,
       waiters: 0,
       cancelTimer: undefined,
-      outcome: this.probeOnce(startedAt, cancel.signal).then((outcome) => {
+      finish: (result) => {
         this.calls.splice(this.calls.indexOf(call), 1);
         clearTimeout(call.cancelTimer);
-        if (!cancel.signal.aborted && startedAt > this.lastOutcomeStartedAt) {
-          this.lastOutcome = outcome;
-          this.lastOutcomeStartedAt = startedAt;
-          this.lastOutcomeRecordedAt = performance.now();
-          this.metrics?.checkCompleted(outcome.healthy);
-        }
-        return outcome;
-      }),
+        resolve(result);
+      },
     };
     this.calls.push(call);
+    void this.probeOnce(startedAt, cancel.signal).then((result) => this.onProbeAnswered(call, result));
     return call;
+  }
+
+  /** A call's own Probe ended: its requests get the outcome, and a healthy one answers older calls' requests too. */
+  private onProbeAnswered(call: CallInFlight, outcome: CheckOutcome): void {
+    if (!this.calls.includes(call)) return; // already answered by a newer call, then cancelled
+    call.finish(outcome);
+    if (call.cancel.signal.aborted) return;
+    if (call.startedAt > this.lastOutcomeStartedAt) {
+      this.lastOutcome = outcome;
+      this.lastOutcomeStartedAt = call.startedAt;
+      this.lastOutcomeRecordedAt = performance.now();
+      this.metrics?.checkCompleted(outcome.healthy);
+    }
+    if (!outcome.healthy) return; // an older call may still be answered: its requests wait for their own answer
+    for (const older of this.calls.filter((c) => c.lastJoinedAt <= call.startedAt)) {
+      older.finish(outcome);
+      older.cancel.abort();
+    }
   }
 
   /**
