@@ -31,6 +31,8 @@ const GO_BUILTIN_TCP_SERVICES: ReadonlyMap<string, number> = new Map([
   ['ftp', 21], ['ftps', 990], ['gopher', 70], ['http', 80], ['https', 443], ['imap2', 143], ['imap3', 220],
   ['imaps', 993], ['pop3', 110], ['pop3s', 995], ['smtp', 25], ['submissions', 465], ['ssh', 22], ['telnet', 23],
 ]);
+/** What glibc's inet_aton reads as an IPv4 address: one to four parts, decimal, octal (0...) or hex (0x...). */
+const INET_ATON_FORM = /^(0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*)(\.(0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*)){0,3}$/;
 /** /etc/services is a few KiB; more than this is not a services file worth reading. */
 const MAX_SERVICES_FILE_BYTES = 1024 * 1024;
 
@@ -58,13 +60,13 @@ export function parseListenAddress(text: string): ListenAddress | string {
  * Returns what is wrong as a string.
  */
 export function parsePortNumber(text: string): number | string {
-  if (text === '') return 0;
-  const match = /^([+-]?)([0-9]+)$/.exec(text);
+  // Go's parsePort: a sign, then digits; "", "+" and "-" are port 0.
+  const match = /^([+-]?)([0-9]*)$/.exec(text);
   if (!match) {
     const port = lookupTcpService(text.toLowerCase());
     return port ?? `port ${JSON.stringify(text)} is not a number from 0 to 65535 nor a known TCP service name`;
   }
-  const magnitude = BigInt(match[2]);
+  const magnitude = match[2] === '' ? 0n : BigInt(match[2]);
   if (magnitude > 65535n || (match[1] === '-' && magnitude !== 0n)) return `port ${text} is out of range 0-65535`;
   return Number(magnitude);
 }
@@ -125,6 +127,11 @@ export async function chooseBindHost(host: string | undefined): Promise<BindHost
   if (host === undefined || host === '') return { host: undefined };
   const literal = classifyIpLiteral(host);
   if (literal) return 'wildcard' in literal ? { host: undefined } : { host: literal.address };
+  // Not a literal to Go, but glibc's getaddrinfo would read it as one ("0", "127.1", "010.0.0.1" in octal, "0x7f.1"):
+  // Go's resolver (upstream is built without cgo) looks such a name up in /etc/hosts and DNS, where it is not found.
+  if (INET_ATON_FORM.test(host)) {
+    throw Object.assign(new Error(`lookup ${host}: no such host`), { code: 'ENOTFOUND' });
+  }
   const answers = await dns.lookup(host, { all: true, order: 'verbatim' });
   const chosen = answers.find((answer) => answer.family === 4) ?? answers[0];
   const resolved = classifyIpLiteral(chosen.address)!;

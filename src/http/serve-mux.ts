@@ -1,6 +1,9 @@
 // Which handler answers a request, by Go's http.ServeMux rules for exact
-// patterns such as "/healthz" (net/http server.go, ServeMux.Handler and
-// cleanPath; the same for these patterns from Go 1.21 to today):
+// patterns such as "/healthz", as Go up to 1.21 applies them (net/http
+// server.go, ServeMux.Handler and cleanPath), the Go that built upstream
+// v2.12.0. Go 1.22 and later clean the escaped path and unescape it per
+// segment, so "/%2e/healthz" and "/%2F/healthz" are 404 there, 301 to
+// "/healthz" here; every other case is the same:
 // - the path is matched decoded: "/%68ealthz" is "/healthz" (url.Parse
 //   unescapes the path; an invalid escape is a 400 before any handler);
 // - a path that is not clean ("//healthz", "/./healthz", "/x/../healthz")
@@ -109,10 +112,10 @@ export function serveRequest(
   clientGone: AbortSignal,
   conditions: RequestConditions = UNPRESSED,
 ): HttpResponse | Promise<HttpResponse> {
-  if (head.path === '*') return head.method === 'OPTIONS' ? OPTIONS_ASTERISK_RESPONSE : ASTERISK_RESPONSE;
+  if (head.target === '*') return head.method === 'OPTIONS' ? OPTIONS_ASTERISK_RESPONSE : ASTERISK_RESPONSE;
   const path = decodePath(head.path);
   if (path === undefined) return clientErrorResponse(400);
-  const clean = cleanPath(path);
+  const clean = head.method === 'CONNECT' ? path : cleanPath(path); // "CONNECT requests are not canonicalized"
   if (clean !== path) return movedPermanentlyResponse(escapePath(clean) + (head.query === '' ? '' : `?${head.query}`), head.method);
   const handler = routes.get(path);
   return handler ? handler(head, clientGone, conditions) : notFoundResponse();

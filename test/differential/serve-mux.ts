@@ -42,7 +42,7 @@ const target = fc.oneof(
 export const serveMuxTarget: DifferentialTarget<{ method: string; target: string }> = {
   name: 'serve-mux',
   description: "src/http/serve-mux.ts vs Go's http.ReadRequest and ServeMux (Go 1.19, the same rules as upstream's Go)",
-  inputs: fc.record({ method: fc.constantFrom('GET', 'HEAD', 'POST', 'OPTIONS', 'PUT'), target }),
+  inputs: fc.record({ method: fc.constantFrom('GET', 'HEAD', 'POST', 'OPTIONS', 'PUT', 'CONNECT'), target }),
   async open() {
     const oracle = new OracleProcess('go serve-mux', buildGoProgram('differential/oracles/go-serve-mux', 'oracle-go-serve-mux'));
     return {

@@ -111,6 +111,13 @@ test('after a hang, every kubelet probe passes once the driver answers, whoever 
   for (const result of await Promise.all(patient)) assert.ok(!(result instanceof Error) && result.status === 200, `a patient client: ${result instanceof Error ? result.message : result.status}`);
 });
 
+test('a --probe-timeout past setTimeout\'s 24.8 days is honoured, not fired at once (#20)', async (t) => {
+  const { sidecar } = await startDriverAndSidecar(t, { stack: 'grpc-go', sidecarArgs: ['--probe-timeout=1000h'] });
+  const answer = await sidecar.request();
+  assert.deepEqual([answer.status, answer.body], [200, 'ok']);
+  assert.doesNotMatch(sidecar.stderr.text, /TimeoutOverflowWarning/);
+});
+
 test("unclean paths are redirected as Go's ServeMux does; escaped characters are decoded before matching (#20)", async (t) => {
   const { sidecar } = await startDriverAndSidecar(t, { stack: 'grpc-go' });
   const exchange = async (request: string) => splitResponses(await rawExchange(sidecar.baseUrl, `${request}\r\nHost: x\r\nConnection: close\r\n\r\n`), request.startsWith('HEAD'))[0];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { normalizeCsiAddress } from '../../src/csi/address';
-import { formatListenAddress, parseListenAddress } from '../../src/http/listen-address';
+import { chooseBindHost, formatListenAddress, parseListenAddress } from '../../src/http/listen-address';
 
 test('--csi-address forms normalise to one address', () => {
   const cases: readonly [string, string, string | undefined][] = [
@@ -63,8 +63,19 @@ test('listen addresses parse like Go net.Listen takes them', () => {
   assert.deepEqual(parseListenAddress(':09808'), { host: undefined, port: 9808 });
   assert.deepEqual(parseListenAddress(':+80'), { host: undefined, port: 80 });
   assert.match(parseListenAddress('host:no-such-service') as string, /not a number from 0 to 65535 nor a known TCP service name/);
+  assert.deepEqual(parseListenAddress(':+'), { host: undefined, port: 0 }); // Go's parsePort: a sign alone is 0
+  assert.deepEqual(parseListenAddress(':-'), { host: undefined, port: 0 });
   assert.match(parseListenAddress(':65536') as string, /out of range/);
   assert.match(parseListenAddress(':-1') as string, /out of range/);
   assert.equal(formatListenAddress({ host: '::1', port: 80 }), '[::1]:80');
   assert.equal(formatListenAddress({ host: undefined, port: 80 }), ':80');
+});
+
+test("host names Go's own resolver does not find, though glibc reads them as IPv4 shorthand, are not bound (#20)", async () => {
+  for (const host of ['0', '127.1', '010.0.0.1', '0x7f.1', '127.0.0.01']) {
+    await assert.rejects(chooseBindHost(host), { code: 'ENOTFOUND' }, host);
+  }
+  assert.deepEqual(await chooseBindHost('localhost'), { host: '127.0.0.1' });
+  assert.deepEqual(await chooseBindHost('::ffff:0.0.0.0'), { host: undefined });
+  assert.deepEqual(await chooseBindHost('[::ffff:127.0.0.1]'.slice(1, -1)), { host: '127.0.0.1' });
 });

@@ -59,13 +59,16 @@ type CallStatus = typeof STATUS_OK | CsiCallError;
  */
 const PEER_DEADLINE_SLACK_MS = 50;
 
+/** The longest delay setTimeout takes: 2^31-1 ms, about 24.8 days. */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 /** Every Identity request is empty: its frame is the same 5 bytes each time (the session copies it out). */
 const EMPTY_MESSAGE_FRAME = frameMessage(Buffer.alloc(0));
 
 export class Http2UnaryCall {
   private readonly stream: ClientStream;
   /** Invariant: undefined when the call has no deadline (remainingMs Infinity). */
-  private readonly deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
   /** performance.now() at which this call's deadline falls. */
   private readonly deadlineAt: number;
   /** The caller's whole limit, which a timeout names (this try may have only what was left of it). */
@@ -104,9 +107,18 @@ export class Http2UnaryCall {
       data: (chunk) => this.onData(chunk),
       end: (end) => this.onEnd(end),
     });
-    this.deadlineTimer = Number.isFinite(timeout.remainingMs)
-      ? setTimeout(() => this.cancel(deadlineExceeded(method, timeout.limitMs), this.responseHeadersReceived ? 'keep' : 'check'), timeout.remainingMs)
-      : undefined;
+    if (Number.isFinite(timeout.remainingMs)) this.armDeadline(() => this.cancel(deadlineExceeded(method, timeout.limitMs), this.responseHeadersReceived ? 'keep' : 'check'));
+  }
+
+  /**
+   * Fires `onDeadline` at `deadlineAt`. setTimeout takes at most MAX_TIMER_DELAY_MS
+   * (longer delays fire after 1 ms), so a longer deadline (--probe-timeout of 597h
+   * or more) is waited for in steps.
+   */
+  private armDeadline(onDeadline: () => void): void {
+    const remainingMs = this.deadlineAt - performance.now();
+    this.deadlineTimer =
+      remainingMs > MAX_TIMER_DELAY_MS ? setTimeout(() => this.armDeadline(onDeadline), MAX_TIMER_DELAY_MS) : setTimeout(onDeadline, Math.max(0, remainingMs));
   }
 
   /** Ends the call now with `failure`, resetting the stream (CANCEL, or `rstCode` when the driver broke the protocol). */
