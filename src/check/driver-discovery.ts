@@ -9,7 +9,9 @@
 // rpc.GetDriverName(context.Background(), ...) in cmd/livenessprobe/main.go:
 // some drivers do start-up work behind it and answer after seconds, and a
 // deadline would cancel every try before its answer, for good. A lost
-// connection fails the call (Unavailable) and is retried.
+// connection fails the call (Unavailable) and is retried; a socket file
+// replaced or removed while the call waits (a driver restarted, or frozen
+// and replaced) is noticed within a second and the call asked again there.
 
 import { Logger } from '../log/logger';
 import { CsiCallError } from '../csi/call-failures';
@@ -75,18 +77,26 @@ export class DriverDiscovery {
     }, STILL_WAITING_LOG_INTERVAL_MS);
     try {
       while (!this.stopped) {
+        const socketWatch = this.watchSocketFile(this.cancel.signal);
         try {
           this.askedAt = performance.now();
-          const info = await getPluginInfo(this.connection, this.cancel.signal);
+          const info = await getPluginInfo(this.connection, socketWatch.signal);
           this.driverName = info.name;
           return info.name;
         } catch (err) {
           this.askedAt = undefined;
           if (this.stopped) break;
+          if (socketWatch.changed) {
+            this.lastFailure = 'the CSI driver socket was replaced or removed while GetPluginInfo waited; asking again';
+            this.logger.infoAt(4, 'CSI driver socket changed during GetPluginInfo; retrying', { address: this.connection.address.display });
+            continue;
+          }
           if (!isDriverNotUpYet(err)) throw err;
           this.lastFailure = (err as Error).message;
           this.logger.infoAt(4, 'CSI driver not available yet; retrying', { address: this.connection.address.display, err: this.lastFailure });
           await this.pause(RETRY_INTERVAL_MS);
+        } finally {
+          socketWatch.stop();
         }
       }
       return undefined;
@@ -101,6 +111,26 @@ export class DriverDiscovery {
     this.stopped = true;
     this.cancel.abort();
     this.wakeUp?.();
+  }
+
+  /**
+   * Checks the socket file every RETRY_INTERVAL_MS while a GetPluginInfo
+   * waits, and cancels the call when the file is no longer the one it went
+   * to: a call with no deadline would otherwise wait on the old driver for good.
+   */
+  private watchSocketFile(parent: AbortSignal): { readonly signal: AbortSignal; readonly changed: boolean; stop(): void } {
+    const controller = new AbortController();
+    const watch = {
+      signal: AbortSignal.any([parent, controller.signal]),
+      changed: false,
+      stop: () => clearInterval(timer),
+    };
+    const timer = setInterval(() => {
+      if (!this.connection.socketFileChanged()) return;
+      watch.changed = true;
+      controller.abort();
+    }, RETRY_INTERVAL_MS);
+    return watch;
   }
 
   private pause(ms: number): Promise<void> {

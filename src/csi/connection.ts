@@ -66,6 +66,16 @@ export class CsiConnection {
     }
   }
 
+  /**
+   * Whether the socket file is no longer the one connected to (replaced,
+   * removed, not a socket); the connection is then dropped, as before a call.
+   * For a call without a deadline, which no later check would otherwise
+   * notice: its caller cancels it and calls again. Always false for TCP.
+   */
+  socketFileChanged(): boolean {
+    return this.checkSocketFile() !== undefined;
+  }
+
   /** Cancels calls in flight (they fail with Canceled) and drops the connection; later calls fail. */
   close(): void {
     this.closed = true;
@@ -75,12 +85,16 @@ export class CsiConnection {
   private callOverTransport(method: string, request: Buffer, options: UnaryCallOptions): Promise<Buffer> {
     if (this.closed) return Promise.reject(connectionClosed());
     const socketProblem = this.checkSocketFile();
-    if (socketProblem) return Promise.reject(socketProblem);
+    if (socketProblem instanceof CsiCallError) return Promise.reject(socketProblem); // 'replaced': reconnected, go on
     return this.transport.unaryCall(method, request, options.timeoutMs, options.signal);
   }
 
-  /** Returns the error a call must fail with when the socket file is gone, or undefined. */
-  private checkSocketFile(): CsiCallError | undefined {
+  /**
+   * Checks the socket file: undefined when it is the one connected to,
+   * 'replaced' when it was replaced (the connection is dropped: the next dial
+   * reaches the new file), or the error a call must fail with when it is gone.
+   */
+  private checkSocketFile(): CsiCallError | 'replaced' | undefined {
     if (!this.socketFile) return undefined;
     const fileState = this.socketFile.check();
     switch (fileState.kind) {
@@ -89,7 +103,7 @@ export class CsiConnection {
       case 'replaced':
         this.logger.warning('CSI driver socket was replaced; reconnecting', { address: this.address.display });
         this.transport.dropConnection();
-        return undefined;
+        return 'replaced';
       case 'missing':
         // The old connection may still reach a driver whose socket was deleted (#68): drop it.
         this.transport.dropConnection();

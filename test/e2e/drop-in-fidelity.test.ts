@@ -191,3 +191,17 @@ test("no warning under the example manifests' 128Mi limit (#20)", async (t) => {
   const sidecar = await startInMemoryCgroup(t, 128);
   assert.doesNotMatch(sidecar.stderr.text, /Container memory limit/);
 });
+
+test('a GetPluginInfo waiting on a frozen driver moves to the driver that replaced its socket (#20)', { timeout: 40_000 }, async (t) => {
+  const socketPath = `${makeTempDir(t)}/csi.sock`;
+  const frozen = await FakeDriver.start(t, socketPath, ['--info-delay-ms', '60000', '--name', 'frozen.csi.example.com'], 'grpc-go');
+  const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0']);
+  await sidecar.waitUntilServing(15_000);
+  await frozen.waitForCalls('GetPluginInfo', 1);
+  frozen.process.kill('SIGSTOP');
+  const replacement = await FakeDriver.start(t, socketPath, ['--name', 'replacement.csi.example.com'], 'grpc-go');
+  const line = await sidecar.waitForLog(/"CSI driver name"/, 10_000);
+  assert.match(line, /driver="replacement\.csi\.example\.com"/);
+  assert.equal((await sidecar.request()).status, 200);
+  assert.equal(replacement.calls('GetPluginInfo'), 1);
+});
