@@ -24,6 +24,11 @@ export interface DifferentialTarget<Input> {
   readonly name: string;
   /** What is compared, and against what ("our Go duration parser vs Go's time.ParseDuration"). */
   readonly description: string;
+  /**
+   * Set for a second oracle that does not decide (llhttp, where Go's net/http
+   * is the original): its disagreements are reported, not failures.
+   */
+  readonly informational?: boolean;
   /** The generated inputs. */
   readonly inputs: fc.Arbitrary<Input>;
   /** Starts the oracle (a process, a server) for a run. */

@@ -213,6 +213,7 @@ export const http1VsGoTarget: DifferentialTarget<RawExchangeInput> = {
 export const http1VsLlhttpTarget: DifferentialTarget<RawExchangeInput> = {
   name: 'http1-vs-llhttp',
   description: 'src/wire/http1/ server vs node:http (llhttp) answering /healthz, raw bytes over loopback; statuses only; where they differ from Go, Go decides',
+  informational: true,
   inputs: rawExchangeInputs,
   async open() {
     const node = http.createServer((req, res) => {
