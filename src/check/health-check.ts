@@ -121,7 +121,7 @@ export class SharedHealthCheck {
   /**
    * The last finished check if it finished less than `maxAgeMs` ago
    * (monotonic clock), else undefined. Starts nothing: for a request that
-   * should not wait (see RequestConditions.budgetFull in src/http/).
+   * should not wait (see RequestConditions.budgetPressed in src/http/).
    */
   recentOutcome(maxAgeMs: number): CheckOutcome | undefined {
     return performance.now() - this.lastOutcomeRecordedAt < maxAgeMs ? this.lastOutcome : undefined;

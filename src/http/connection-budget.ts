@@ -19,9 +19,13 @@
 //      kubelet's, its head not read yet);
 //   5. none: every connection has a first request being answered, each as
 //      likely the kubelet's as the newcomer, and the newcomer is closed.
-// While the budget is full, a first request is answered from a check that
+// Once the budget is half full, a first request is answered from a check that
 // finished within RECENT_VERDICT_MAX_AGE_MS (healthz.ts), so such connections
-// hold their descriptor for microseconds, not for a slow driver's Probe.
+// hold their descriptor for microseconds, not for a slow driver's Probe, and
+// the budget seldom fills: from full only, requests that had started waiting
+// for a slow Probe while it filled held every place, and the kubelet's
+// connection was closed as all-busy (1 probe of 40 with 200 churners and an
+// 800 ms Probe, in a CI run).
 //
 // The kernel's accept queue: libuv (1.52, Node 24) accepts one connection
 // per event-loop turn, and a connection waits there behind every one queued
@@ -81,7 +85,7 @@ const HEADER_GRACE_TURNS = 2;
 /**
  * The connections of every listener of the process: which to close for a
  * newcomer at the limit (admit), which request to answer without waiting
- * (isFullFor) and which to hold back (waitBeforeAnswering); see the header.
+ * (isPressedFor) and which to hold back (waitBeforeAnswering); see the header.
  * Told by each connection when a request starts and is answered.
  */
 export class ConnectionBudget {
@@ -152,11 +156,11 @@ export class ConnectionBudget {
 
   /**
    * Whether a request just started on `socket` should be answered without
-   * waiting, if it can be: the budget is full and this is the connection's
-   * first request (a repeated one is shed first anyway).
+   * waiting, if it can be: the budget is half full or more and this is the
+   * connection's first request (a repeated one is shed first anyway).
    */
-  isFullFor(socket: Socket): boolean {
-    return this.open.size >= this.maxConnections && !this.answeredBefore.has(socket);
+  isPressedFor(socket: Socket): boolean {
+    return this.open.size >= this.maxConnections / 2 && !this.answeredBefore.has(socket);
   }
 
   /**

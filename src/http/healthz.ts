@@ -12,7 +12,7 @@ import { HttpResponse, textResponse } from '../wire/http1/response';
 const NO_STORE = { 'Cache-Control': 'no-store' };
 
 /**
- * While the connection budget is full, a connection's first request is
+ * While the connection budget is half full or more, a connection's first request is
  * answered from a check that finished less than this long ago instead of
  * waiting for a Probe, so that it gives its descriptor back at once and the
  * next connection, perhaps the kubelet's, finds room (connection-budget.ts).
@@ -23,7 +23,7 @@ export const RECENT_VERDICT_MAX_AGE_MS = 1_000;
 
 export function createHealthzHandler(health: DriverHealth, metrics: MetricsRecorder | undefined) {
   return async (request: RequestHead, clientGone: AbortSignal, conditions: RequestConditions): Promise<HttpResponse> => {
-    const verdict = (conditions.budgetFull && health.recentVerdict(RECENT_VERDICT_MAX_AGE_MS)) || (await health.verdict(clientGone));
+    const verdict = (conditions.budgetPressed && health.recentVerdict(RECENT_VERDICT_MAX_AGE_MS)) || (await health.verdict(clientGone));
     const status = verdict.healthy ? 200 : 500;
     const body = wantsVerbose(request.query) ? formatHealthReport(verdict, health.snapshot()) : verdict.reason;
     metrics?.healthzAnswered(status);

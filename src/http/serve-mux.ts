@@ -19,15 +19,15 @@ import { clientErrorResponse, HttpResponse, notFoundResponse } from '../wire/htt
 /** What the server knows of a request besides its head. */
 export interface RequestConditions {
   /**
-   * The connection budget is full and this is its connection's first request:
-   * an answer that does not wait frees a descriptor for the next client, the
-   * kubelet's among them (connection-budget.ts).
+   * The connection budget is half full or more and this is its connection's
+   * first request: an answer that does not wait frees a descriptor for the
+   * next client, the kubelet's among them (connection-budget.ts).
    */
-  readonly budgetFull: boolean;
+  readonly budgetPressed: boolean;
 }
 
 /** The conditions of a request served with room to spare. */
-export const UNPRESSED: RequestConditions = { budgetFull: false };
+export const UNPRESSED: RequestConditions = { budgetPressed: false };
 
 /** Answers a routed request; `clientGone` aborts once the client has closed or half-closed its connection. */
 export type RouteHandler = (request: RequestHead, clientGone: AbortSignal, conditions: RequestConditions) => HttpResponse | Promise<HttpResponse>;

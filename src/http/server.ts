@@ -99,7 +99,7 @@ export class HttpListener {
   }
 
   private serve(socket: net.Socket, head: RequestHead, clientGone: AbortSignal) {
-    return serveRequest(this.routes, head, clientGone, { budgetFull: this.budget.isFullFor(socket) });
+    return serveRequest(this.routes, head, clientGone, { budgetPressed: this.budget.isPressedFor(socket) });
   }
 
   private accept(socket: net.Socket): void {

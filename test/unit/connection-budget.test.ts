@@ -111,17 +111,17 @@ test(`every connection busy with a first request: ${OVERDRAFT_CONNECTIONS} more 
   assert.equal((await rig.connect()).admitted, true);
 });
 
-test('isFullFor: a first request while the budget is full; not below it, and never a connection answered before', async (t) => {
-  const rig = await startRig(t, 2);
+test('isPressedFor: a first request once the budget is half full; not below it, and never a connection answered before', async (t) => {
+  const rig = await startRig(t, 4);
   const a = await rig.connect();
   rig.budget.requestStarted(a.socket);
-  assert.equal(rig.budget.isFullFor(a.socket), false);
+  assert.equal(rig.budget.isPressedFor(a.socket), false);
   const b = await rig.connect();
   rig.budget.requestStarted(b.socket);
-  assert.equal(rig.budget.isFullFor(b.socket), true);
+  assert.equal(rig.budget.isPressedFor(b.socket), true);
   rig.budget.requestAnswered(b.socket);
   rig.budget.requestStarted(b.socket);
-  assert.equal(rig.budget.isFullFor(b.socket), false);
+  assert.equal(rig.budget.isPressedFor(b.socket), false);
 });
 
 test(`waitBeforeAnswering: from half the budget, a request on a connection answered before waits ${REPEAT_WAIT_MS} ms, or until its connection closes`, async (t) => {
