@@ -67,6 +67,8 @@ interface CallInFlight {
   readonly cancel: AbortController;
   /** Requests waiting whose client is still connected. */
   waiters: number;
+  /** The abort listeners of its waiters' clients, removed when it finishes (a keep-alive connection's signal outlives it). */
+  readonly goneListeners: [AbortSignal, () => void][];
   /** Set while a cancel waits for the call to leave its join window. */
   cancelTimer: NodeJS.Timeout | undefined;
 }
@@ -96,14 +98,9 @@ export class SharedHealthCheck {
    */
   run(clientGone?: AbortSignal): Promise<CheckOutcome> {
     const now = performance.now();
-    const youngest = this.calls.at(-1);
-    let call: CallInFlight;
-    if (youngest && (now - youngest.startedAt < JOIN_WINDOW_MS || this.calls.length >= MAX_CALLS_IN_FLIGHT)) {
-      call = youngest;
-      this.metrics?.checkShared();
-    } else {
-      call = this.startCall(now);
-    }
+    let call = this.joinableCall(now);
+    if (call) this.metrics?.checkShared();
+    else call = this.startCall(now);
     call.lastJoinedAt = now;
     call.waiters++;
     if (clientGone) {
@@ -112,7 +109,7 @@ export class SharedHealthCheck {
       } else {
         const onGone = () => this.abandon(call);
         clientGone.addEventListener('abort', onGone, { once: true });
-        void call.outcome.then(() => clientGone.removeEventListener('abort', onGone));
+        call.goneListeners.push([clientGone, onGone]);
       }
     }
     return call.outcome;
@@ -135,9 +132,13 @@ export class SharedHealthCheck {
    */
   refresh(): void {
     const now = performance.now();
+    if (!this.joinableCall(now)) this.startCall(now).waiters++;
+  }
+
+  /** The call a request arriving `now` joins: the youngest, while it is in its join window or no new one may start. */
+  private joinableCall(now: number): CallInFlight | undefined {
     const youngest = this.calls.at(-1);
-    if (youngest && (now - youngest.startedAt < JOIN_WINDOW_MS || this.calls.length >= MAX_CALLS_IN_FLIGHT)) return;
-    this.startCall(now).waiters++;
+    return youngest && (now - youngest.startedAt < JOIN_WINDOW_MS || this.calls.length >= MAX_CALLS_IN_FLIGHT) ? youngest : undefined;
   }
 
   /** Resolves when every check in flight has finished. */
@@ -155,10 +156,12 @@ export class SharedHealthCheck {
       outcome,
       cancel,
       waiters: 0,
+      goneListeners: [],
       cancelTimer: undefined,
       finish: (result) => {
         this.calls.splice(this.calls.indexOf(call), 1);
         clearTimeout(call.cancelTimer);
+        for (const [signal, onGone] of call.goneListeners) signal.removeEventListener('abort', onGone);
         resolve(result);
       },
     };

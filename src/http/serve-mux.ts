@@ -64,8 +64,12 @@ function cleanRootedPath(path: string): string {
   return `/${out.join('/')}`;
 }
 
+/** What makes a rooted path unclean: an empty element ("//") or a "." or ".." element. */
+const UNCLEAN_ELEMENT = /\/\/|\/\.\.?(\/|$)/;
+
 /** Go's cleanPath: rooted, cleaned, with a trailing slash kept. */
 export function cleanPath(path: string): string {
+  if (path.startsWith('/') && !UNCLEAN_ELEMENT.test(path)) return path; // every /healthz a kubelet sends
   if (path === '') return '/';
   const rooted = path.startsWith('/') ? path : `/${path}`;
   const clean = cleanRootedPath(rooted);
