@@ -49,6 +49,15 @@ export class ScriptedGrpcServer {
   }
 }
 
+/**
+ * Whether an answer can still be written: a script may answer late (a timer, as a slow driver), after the client
+ * reset the stream at its deadline or the test ended, and node:http2 throws on a destroyed stream. A real driver's
+ * late answer is dropped the same way.
+ */
+export function isOpen(stream: http2.ServerHttp2Stream): boolean {
+  return !stream.destroyed && !stream.closed && !stream.session?.destroyed;
+}
+
 /** The 5-byte gRPC frame header and message, with the compressed flag as given. */
 export function grpcFrame(message: Buffer, compressedFlag = 0): Buffer {
   const header = Buffer.alloc(5);
@@ -59,6 +68,7 @@ export function grpcFrame(message: Buffer, compressedFlag = 0): Buffer {
 
 /** Sends response headers, the given DATA chunks (each its own frame, a turn apart), then trailers. */
 export function respondWithChunks(stream: http2.ServerHttp2Stream, chunks: readonly Buffer[], trailers: http2.OutgoingHttpHeaders = { 'grpc-status': '0' }): void {
+  if (!isOpen(stream)) return;
   stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
   stream.on('wantTrailers', () => stream.sendTrailers(trailers));
   const writeNext = (index: number): void => {
@@ -76,5 +86,6 @@ export function respondOk(stream: http2.ServerHttp2Stream, message: Buffer): voi
 
 /** An immediate error: status in the only HEADERS frame ("Trailers-Only"). */
 export function respondTrailersOnly(stream: http2.ServerHttp2Stream, code: number, encodedMessage: string): void {
+  if (!isOpen(stream)) return;
   stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': encodedMessage }, { endStream: true });
 }
