@@ -52,7 +52,7 @@ function httpDate(nowMs: number): string {
 /** The response's bytes; without a body for HEAD; with the Connection header given (Go's choice: see server-connection.ts). */
 export function serializeResponse(response: HttpResponse, options: { readonly headRequest: boolean; readonly connection: ConnectionHeader }): Buffer {
   let head = `HTTP/1.1 ${response.status} ${REASON_PHRASES[response.status] ?? 'Status'}\r\n`;
-  for (const [name, value] of Object.entries(response.headers)) head += `${name}: ${value}\r\n`;
+  for (const name in response.headers) head += `${name}: ${response.headers[name]}\r\n`;
   head += `Date: ${httpDate(Date.now())}\r\nContent-Length: ${Buffer.byteLength(response.body, 'utf8')}\r\n`;
   if (options.connection !== undefined) head += `Connection: ${options.connection}\r\n`;
   head += '\r\n';

@@ -15,6 +15,7 @@ import type { Socket } from 'node:net';
 import { ChunkedBodySkipper } from './chunked-body';
 import { readRequestHead, RequestHead, RequestSemantics } from './request-head';
 import { ConnectionHeader, clientErrorResponse, HttpResponse, serializeResponse, textResponse } from './response';
+import { CancelSignal, Cancellation } from '../../cancel-signal';
 
 /**
  * What a connection tells the server's admission policy: when it starts and
@@ -31,7 +32,7 @@ export interface ConnectionAdmission {
  * Answers one request. `clientGone` aborts once the client has closed or
  * half-closed the connection (Go's net/http cancels a request's context then).
  */
-export type Router = (head: RequestHead, clientGone: AbortSignal) => HttpResponse | Promise<HttpResponse>;
+export type Router = (head: RequestHead, clientGone: CancelSignal) => HttpResponse | Promise<HttpResponse>;
 
 /** A client must send a whole request head within this time (slowloris). */
 const HEADERS_TIMEOUT_MS = 5_000;
@@ -112,7 +113,7 @@ export class HttpConnection {
   private timer: NodeJS.Timeout | undefined;
   private timerPurpose: TimerPurpose | undefined;
   /** Aborted when the peer ends or the connection closes; made at the first request. */
-  private clientGone: AbortController | undefined;
+  private clientGone: Cancellation | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -157,7 +158,8 @@ export class HttpConnection {
       else this.socket.pause(); // the next request waits in the kernel, as with Go
       return;
     }
-    if (this.timerPurpose === 'keep-alive') this.arm('head', HEADERS_TIMEOUT_MS);
+    // The head's time runs from here; its timer is armed only if the head is not complete in what came (awaitMoreHead).
+    if (this.timerPurpose === 'keep-alive') this.clearTimer();
     this.processInput();
   }
 
@@ -217,7 +219,7 @@ export class HttpConnection {
       // Go (server.go readRequest, "RFC 7230 section 3 tolerance for old buggy clients"): after a POST, up to
       // four CR or LF bytes before the next request are dropped, once four bytes are there (or the input ended).
       if (buffer.length < 4 && !this.peerEnded) {
-        this.socket.resume();
+        this.awaitMoreHead();
         return;
       }
       let stray = 0;
@@ -234,7 +236,7 @@ export class HttpConnection {
     if ('incomplete' in result) {
       this.checkedHeadBytes = result.checkedBytes;
       if (!this.peerEnded) {
-        this.socket.resume();
+        this.awaitMoreHead();
         return;
       }
       // Go: a request cut short by the end of the input is malformed (empty lines alone are not a request here).
@@ -316,9 +318,9 @@ export class HttpConnection {
       if (plan.fixed) {
         response = plan.fixed;
       } else {
-        this.clientGone ??= new AbortController();
+        this.clientGone ??= new Cancellation();
         if (this.peerEnded) this.clientGone.abort();
-        response = await this.router(head, this.clientGone.signal);
+        response = await this.router(head, this.clientGone);
       }
     } catch (err) {
       // Handlers turn driver failures into answers; reaching here is our bug. Answer, don't crash.
@@ -397,16 +399,27 @@ export class HttpConnection {
     this.arm('linger', LINGER_MS);
   }
 
+  /** A head is incomplete: read on, within HEADERS_TIMEOUT_MS of its first bytes (a timer per request only when it needs one). */
+  private awaitMoreHead(): void {
+    if (!this.timer) this.arm('head', HEADERS_TIMEOUT_MS);
+    this.socket.resume();
+  }
+
   private arm(purpose: TimerPurpose, ms: number): void {
     this.clearTimer();
     this.timerPurpose = purpose;
-    this.timer = setTimeout(() => this.onTimeout(purpose), ms);
+    this.timer = setTimeout(HttpConnection.timerFired, ms, this, purpose);
   }
 
   private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerPurpose = undefined;
+  }
+
+  /** A timer's callback, given the connection: arming a timer makes no closure (one or two per request). */
+  private static timerFired(connection: HttpConnection, purpose: TimerPurpose): void {
+    connection.onTimeout(purpose);
   }
 
   private onTimeout(purpose: TimerPurpose): void {

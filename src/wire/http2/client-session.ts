@@ -271,7 +271,8 @@ export class Http2ClientSession {
   /** Bytes read from the socket; `chunk` is valid only during this call (a reused read buffer). */
   receive(chunk: Buffer): void {
     try {
-      for (const frame of this.reader.push(chunk)) {
+      this.reader.push(chunk);
+      for (let frame = this.reader.next(); frame !== undefined; frame = this.reader.next()) {
         if (this.destroyed) return;
         this.handleFrame(frame);
       }
