@@ -6,6 +6,7 @@ import type { CsiConnection } from '../csi/connection';
 import type { ConnectivityStateName } from '../csi/transport';
 import type { DriverDiscovery } from './driver-discovery';
 import type { CheckOutcome, SharedHealthCheck } from './health-check';
+import type { CancelSignal } from '../cancel-signal';
 
 export interface HealthVerdict {
   readonly healthy: boolean;
@@ -33,7 +34,7 @@ export class DriverHealth {
    * Never rejects: a failing or absent driver is a verdict with its reason.
    * `clientGone` aborts when the asking client has gone (see SharedHealthCheck.run).
    */
-  async verdict(clientGone?: AbortSignal): Promise<HealthVerdict> {
+  async verdict(clientGone?: CancelSignal): Promise<HealthVerdict> {
     // Serving from the start: before the name is known, say what is awaited instead of probing.
     if (this.discovery.driverName === undefined) return { healthy: false, reason: this.discovery.waitingReason() };
     const { healthy, reason } = await this.check.run(clientGone);

@@ -20,6 +20,7 @@ import { probe } from '../csi/identity';
 import { Logger } from '../log/logger';
 import type { MetricsRecorder } from '../metrics/recorder';
 import type { DriverDiscovery } from './driver-discovery';
+import { CancelSignal, Cancellation } from '../cancel-signal';
 
 /** Upstream's /healthz body for a driver whose Probe says ready=false. */
 export const NOT_READY_REASON = 'driver responded but is not ready';
@@ -55,22 +56,37 @@ export interface CheckOutcome {
   readonly finishedAt: number;
 }
 
-interface CallInFlight {
-  /** performance.now() when the Probe was sent. */
-  readonly startedAt: number;
+/**
+ * One Probe in flight and the requests waiting for it. A class, not closures:
+ * a call is made per check, and the allocations per check decide its CPU
+ * (README, "Performance").
+ */
+class CallInFlight {
   /** performance.now() when the last request joined (or started) it. */
   lastJoinedAt: number;
   /** What its requests get: its own Probe's outcome, or a newer call's healthy one. */
   readonly outcome: Promise<CheckOutcome>;
-  /** Resolves `outcome`. Invariant: called once, when the call leaves `calls`. */
-  readonly finish: (outcome: CheckOutcome) => void;
-  readonly cancel: AbortController;
+  private resolveOutcome!: (outcome: CheckOutcome) => void;
+  readonly cancel = new Cancellation();
   /** Requests waiting whose client is still connected. */
-  waiters: number;
+  waiters = 0;
   /** The abort listeners of its waiters' clients, removed when it finishes (a keep-alive connection's signal outlives it). */
-  readonly goneListeners: [AbortSignal, () => void][];
+  goneListeners: [CancelSignal, () => void][] | undefined;
   /** Set while a cancel waits for the call to leave its join window. */
   cancelTimer: NodeJS.Timeout | undefined;
+
+  /** `startedAt`: performance.now() when the Probe was sent. */
+  constructor(readonly startedAt: number) {
+    this.lastJoinedAt = startedAt;
+    this.outcome = new Promise<CheckOutcome>((resolve) => (this.resolveOutcome = resolve));
+  }
+
+  /** Answers its requests and lets go of their clients. Invariant: called once, as the call leaves the calls in flight. */
+  finish(outcome: CheckOutcome): void {
+    clearTimeout(this.cancelTimer);
+    if (this.goneListeners) for (const [signal, onGone] of this.goneListeners) signal.removeEventListener('abort', onGone);
+    this.resolveOutcome(outcome);
+  }
 }
 
 export class SharedHealthCheck {
@@ -96,7 +112,7 @@ export class SharedHealthCheck {
    * (closed or half-closed its connection); a call nobody waits for any more is
    * then cancelled, once it has left its join window. Never rejects.
    */
-  run(clientGone?: AbortSignal): Promise<CheckOutcome> {
+  run(clientGone?: CancelSignal): Promise<CheckOutcome> {
     const now = performance.now();
     let call = this.joinableCall(now);
     if (call) this.metrics?.checkShared();
@@ -108,8 +124,8 @@ export class SharedHealthCheck {
         this.abandon(call);
       } else {
         const onGone = () => this.abandon(call);
-        clientGone.addEventListener('abort', onGone, { once: true });
-        call.goneListeners.push([clientGone, onGone]);
+        clientGone.addEventListener('abort', onGone);
+        (call.goneListeners ??= []).push([clientGone, onGone]);
       }
     }
     return call.outcome;
@@ -147,43 +163,32 @@ export class SharedHealthCheck {
   }
 
   private startCall(startedAt: number): CallInFlight {
-    const cancel = new AbortController();
-    let resolve!: (outcome: CheckOutcome) => void;
-    const outcome = new Promise<CheckOutcome>((r) => (resolve = r));
-    const call: CallInFlight = {
-      startedAt,
-      lastJoinedAt: startedAt,
-      outcome,
-      cancel,
-      waiters: 0,
-      goneListeners: [],
-      cancelTimer: undefined,
-      finish: (result) => {
-        this.calls.splice(this.calls.indexOf(call), 1);
-        clearTimeout(call.cancelTimer);
-        for (const [signal, onGone] of call.goneListeners) signal.removeEventListener('abort', onGone);
-        resolve(result);
-      },
-    };
+    const call = new CallInFlight(startedAt);
     this.calls.push(call);
-    void this.probeOnce(startedAt, cancel.signal).then((result) => this.onProbeAnswered(call, result));
+    void this.probeAndAnswer(call);
     return call;
+  }
+
+  /** `call` leaves the calls in flight, its requests answered with `outcome`. */
+  private finish(call: CallInFlight, outcome: CheckOutcome): void {
+    removeCall(this.calls, call);
+    call.finish(outcome);
   }
 
   /** A call's own Probe ended: its requests get the outcome, and a healthy one answers older calls' requests too. */
   private onProbeAnswered(call: CallInFlight, outcome: CheckOutcome): void {
     if (!this.calls.includes(call)) return; // already answered by a newer call, then cancelled
-    call.finish(outcome);
-    if (call.cancel.signal.aborted) return;
+    this.finish(call, outcome);
+    if (call.cancel.aborted) return;
     if (call.startedAt > this.lastOutcomeStartedAt) {
       this.lastOutcome = outcome;
       this.lastOutcomeStartedAt = call.startedAt;
       this.lastOutcomeRecordedAt = performance.now();
       this.metrics?.checkCompleted(outcome.healthy);
     }
-    if (!outcome.healthy) return; // an older call may still be answered: its requests wait for their own answer
+    if (!outcome.healthy || this.calls.length === 0) return; // an older call may still be answered: its requests wait for their own answer
     for (const older of this.calls.filter((c) => c.lastJoinedAt <= call.startedAt)) {
-      older.finish(outcome);
+      this.finish(older, outcome);
       older.cancel.abort();
     }
   }
@@ -195,7 +200,7 @@ export class SharedHealthCheck {
    */
   private abandon(call: CallInFlight): void {
     call.waiters--;
-    if (call.waiters > 0 || call.cancel.signal.aborted || call.cancelTimer) return;
+    if (call.waiters > 0 || call.cancel.aborted || call.cancelTimer) return;
     const ageMs = performance.now() - call.startedAt;
     const cancelIfStillUnwanted = () => {
       call.cancelTimer = undefined;
@@ -205,28 +210,32 @@ export class SharedHealthCheck {
     else call.cancelTimer = setTimeout(cancelIfStillUnwanted, JOIN_WINDOW_MS - ageMs);
   }
 
-  private async probeOnce(startedAt: number, cancel: AbortSignal): Promise<CheckOutcome> {
-    const outcome = (healthy: boolean, reason: string): CheckOutcome => ({
-      healthy,
-      reason,
-      durationMs: performance.now() - startedAt,
-      finishedAt: Date.now(),
-    });
-    this.logger.infoAt(5, 'Sending probe request to CSI driver', { driver: this.discovery.driverName });
+  /** Sends the call's Probe and hands its outcome on. Never rejects: a misbehaving driver is a failed check with its reason. */
+  private async probeAndAnswer(call: CallInFlight): Promise<void> {
+    if (this.logger.enabled(5)) this.logger.infoAt(5, 'Sending probe request to CSI driver', { driver: this.discovery.driverName });
+    let healthy = false;
+    let reason: string;
     try {
-      const ready = await probe(this.connection, this.probeTimeoutMs, cancel);
-      if (!ready) {
+      if (await probe(this.connection, this.probeTimeoutMs, call.cancel)) {
+        if (this.logger.enabled(5)) this.logger.infoAt(5, 'Health check succeeded');
+        healthy = true;
+        reason = 'ok';
+      } else {
         this.logger.error(undefined, 'Driver responded but is not ready');
-        return outcome(false, NOT_READY_REASON);
+        reason = NOT_READY_REASON;
       }
-      this.logger.infoAt(5, 'Health check succeeded');
-      return outcome(true, 'ok');
     } catch (err) {
-      // A misbehaving driver is data, not a crash: every failure becomes a failed check with its reason.
-      const message = err instanceof Error ? err.message : String(err);
-      if (cancel.aborted) this.logger.infoAt(4, 'Health check cancelled: no client waits for it', { err: message });
-      else this.logger.error(message, 'Health check failed');
-      return outcome(false, message);
+      reason = err instanceof Error ? err.message : String(err);
+      if (call.cancel.aborted) this.logger.infoAt(4, 'Health check cancelled: no client waits for it', { err: reason });
+      else this.logger.error(reason, 'Health check failed');
     }
+    this.onProbeAnswered(call, { healthy, reason, durationMs: performance.now() - call.startedAt, finishedAt: Date.now() });
   }
+}
+
+/** Removes `call` from `calls` without the array splice() returns: a call usually leaves first, by shift(). */
+function removeCall(calls: CallInFlight[], call: CallInFlight): void {
+  const at = calls.indexOf(call);
+  if (at === 0) calls.shift();
+  else calls.splice(at, 1);
 }

@@ -16,12 +16,13 @@ import { connectionClosed, CsiCallError, metricStatusOf, socketFileUnusable, und
 import { SocketFile } from './socket-file';
 import { ConnectivityStateName, CsiTransport } from './transport';
 import { Http2Transport } from './transports/http2-transport';
+import type { CancelSignal } from '../cancel-signal';
 
 export interface UnaryCallOptions {
   /** Deadline for the call; Infinity for none (start-up discovery, as upstream). */
   readonly timeoutMs: number;
   /** Cancels the call (Canceled) when it aborts: nobody waits for the answer any more. */
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
 }
 
 export class CsiConnection {

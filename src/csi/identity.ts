@@ -1,6 +1,7 @@
 // The Identity calls the sidecar makes and what their answers mean.
 
 import { CsiConnection } from './connection';
+import type { CancelSignal } from '../cancel-signal';
 import {
   decodeGetPluginInfoResponse,
   decodeProbeResponse,
@@ -30,7 +31,7 @@ export async function getPluginInfo(connection: CsiConnection, signal: AbortSign
  * when ready: "If not present, the caller SHALL assume that the plugin is in a
  * ready state" (CSI spec, ProbeResponse.ready). Rejects with CsiCallError.
  */
-export async function probe(connection: CsiConnection, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+export async function probe(connection: CsiConnection, timeoutMs: number, signal?: CancelSignal): Promise<boolean> {
   const answer = await connection.unaryCall(PROBE_METHOD, EMPTY_REQUEST, decodeProbeResponse, { timeoutMs, signal });
   return answer.ready ?? true;
 }

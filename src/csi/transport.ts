@@ -5,6 +5,8 @@
 // Every failure is a CsiCallError made in call-failures.ts, so /healthz bodies
 // and metric labels do not depend on how a call was carried.
 
+import type { CancelSignal } from '../cancel-signal';
+
 /** gRPC connectivity state names (grpc-js and grpc-go use the same words). */
 export type ConnectivityStateName = 'IDLE' | 'CONNECTING' | 'READY' | 'TRANSIENT_FAILURE' | 'SHUTDOWN';
 
@@ -17,7 +19,7 @@ export interface CsiTransport {
    * encoded response, rejects with CsiCallError. When `signal` aborts, the call
    * is cancelled (RST_STREAM CANCEL) and rejects with Canceled.
    */
-  unaryCall(method: string, request: Buffer, timeoutMs: number, signal?: AbortSignal): Promise<Buffer>;
+  unaryCall(method: string, request: Buffer, timeoutMs: number, signal?: CancelSignal): Promise<Buffer>;
   /** Drops the current connection (the socket file was replaced or removed); the next call dials anew. */
   dropConnection(): void;
   /** Cancels calls in flight (they fail with Canceled) and drops the connection; later calls must not be made. */

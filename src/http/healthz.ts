@@ -7,6 +7,7 @@ import { formatHealthReport } from './healthz-report';
 import type { RequestHead } from '../wire/http1/request-head';
 import type { RequestConditions } from './serve-mux';
 import { HttpResponse, textResponse } from '../wire/http1/response';
+import type { CancelSignal } from '../cancel-signal';
 
 /** Monitoring systems and proxies must never serve a stale health answer. */
 const NO_STORE = { 'Cache-Control': 'no-store' };
@@ -22,7 +23,7 @@ const NO_STORE = { 'Cache-Control': 'no-store' };
 export const RECENT_VERDICT_MAX_AGE_MS = 1_000;
 
 export function createHealthzHandler(health: DriverHealth, metrics: MetricsRecorder | undefined) {
-  return async (request: RequestHead, clientGone: AbortSignal, conditions: RequestConditions): Promise<HttpResponse> => {
+  return async (request: RequestHead, clientGone: CancelSignal, conditions: RequestConditions): Promise<HttpResponse> => {
     const verdict = (conditions.budgetPressed && health.recentVerdict(RECENT_VERDICT_MAX_AGE_MS)) || (await health.verdict(clientGone));
     const status = verdict.healthy ? 200 : 500;
     const body = wantsVerbose(request.query) ? formatHealthReport(verdict, health.snapshot()) : verdict.reason;

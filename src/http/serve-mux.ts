@@ -15,6 +15,7 @@
 
 import type { RequestHead } from '../wire/http1/request-head';
 import { clientErrorResponse, HttpResponse, notFoundResponse } from '../wire/http1/response';
+import type { CancelSignal } from '../cancel-signal';
 
 /** What the server knows of a request besides its head. */
 export interface RequestConditions {
@@ -30,7 +31,7 @@ export interface RequestConditions {
 export const UNPRESSED: RequestConditions = { budgetPressed: false };
 
 /** Answers a routed request; `clientGone` aborts once the client has closed or half-closed its connection. */
-export type RouteHandler = (request: RequestHead, clientGone: AbortSignal, conditions: RequestConditions) => HttpResponse | Promise<HttpResponse>;
+export type RouteHandler = (request: RequestHead, clientGone: CancelSignal, conditions: RequestConditions) => HttpResponse | Promise<HttpResponse>;
 
 /** Bytes a path keeps unescaped when Go writes a URL (url.shouldEscape, encodePath mode). */
 const PATH_BYTE_KEPT = /[A-Za-z0-9\-_.~$&+,/:;=@]/;
@@ -113,7 +114,7 @@ const ASTERISK_RESPONSE: HttpResponse = { status: 400, body: '', headers: {} };
 export function serveRequest(
   routes: ReadonlyMap<string, RouteHandler>,
   head: RequestHead,
-  clientGone: AbortSignal,
+  clientGone: CancelSignal,
   conditions: RequestConditions = UNPRESSED,
 ): HttpResponse | Promise<HttpResponse> {
   if (head.target === '*') return head.method === 'OPTIONS' ? OPTIONS_ASTERISK_RESPONSE : ASTERISK_RESPONSE;

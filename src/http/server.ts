@@ -10,6 +10,7 @@ import type { RequestHead } from '../wire/http1/request-head';
 import { chooseBindHost, describeBoundStack, formatListenAddress, ListenAddress } from './listen-address';
 import { RouteHandler, serveRequest } from './serve-mux';
 import { textResponse } from '../wire/http1/response';
+import type { CancelSignal } from '../cancel-signal';
 
 export type { RouteHandler } from './serve-mux';
 
@@ -98,14 +99,14 @@ export class HttpListener {
     for (const connection of this.connections) connection.destroy();
   }
 
-  private serve(socket: net.Socket, head: RequestHead, clientGone: AbortSignal) {
+  private serve(socket: net.Socket, head: RequestHead, clientGone: CancelSignal) {
     return serveRequest(this.routes, head, clientGone, { budgetPressed: this.budget.isPressedFor(socket) });
   }
 
   private accept(socket: net.Socket): void {
     if (!this.budget.admit(socket)) return;
     // The budget is asked as each request starts (HttpConnection reports the start before it routes).
-    const route = (head: RequestHead, clientGone: AbortSignal) => {
+    const route = (head: RequestHead, clientGone: CancelSignal) => {
       const wait = this.budget.waitBeforeAnswering(socket);
       if (wait) return wait.then(() => (socket.destroyed ? SHED_WHILE_WAITING : this.serve(socket, head, clientGone)));
       return this.serve(socket, head, clientGone);

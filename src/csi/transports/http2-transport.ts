@@ -10,6 +10,7 @@
 //   a flood of checks during an outage does not open a connection each.
 
 import * as net from 'node:net';
+import type { CancelSignal } from '../../cancel-signal';
 import { CsiAddress } from '../address';
 import { callNotStarted, cancelledByCaller, cancelledByShutdown, connectFailed, connectionSetupFailed, CsiCallError } from '../call-failures';
 import { Http2ClientSession } from '../../wire/http2/client-session';
@@ -53,7 +54,7 @@ export class Http2Transport implements CsiTransport {
     return this.currentState;
   }
 
-  unaryCall(method: string, request: Buffer, timeoutMs: number, signal?: AbortSignal): Promise<Buffer> {
+  unaryCall(method: string, request: Buffer, timeoutMs: number, signal?: CancelSignal): Promise<Buffer> {
     if (signal?.aborted) return Promise.reject(cancelledByCaller(method));
     const failure = this.lastConnectFailure;
     if (!this.current && failure && performance.now() - failure.at < RECONNECT_MIN_INTERVAL_MS) {
@@ -65,7 +66,7 @@ export class Http2Transport implements CsiTransport {
       /** The try in flight, for the caller's cancel. */
       let attempt: Http2UnaryCall | undefined;
       const onAbort = () => attempt?.cancel(cancelledByCaller(method));
-      signal?.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', onAbort);
       const settle: CallSettler = (outcome, driverSession) => {
         attempt = undefined;
         const remainingMs = deadline - performance.now();

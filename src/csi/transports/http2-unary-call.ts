@@ -10,7 +10,7 @@ import { STATUS_DEADLINE_EXCEEDED, STATUS_OK } from '../../wire/grpc/status';
 import { formatGrpcTimeout, frameMessage, MessageDeframer } from '../../wire/grpc/message-framing';
 import { isWireProblem, judgeResponseHeaders, judgeTrailers } from '../../wire/grpc/response-rules';
 import type { HeaderField } from '../../wire/hpack/decoder';
-import { ClientStream, Http2ClientSession, StreamEnd } from '../../wire/http2/client-session';
+import { ClientStream, Http2ClientSession, StreamEnd, StreamHandler } from '../../wire/http2/client-session';
 import { ErrorCode } from '../../wire/http2/frames';
 
 /**
@@ -62,10 +62,32 @@ const PEER_DEADLINE_SLACK_MS = 50;
 /** The longest delay setTimeout takes: 2^31-1 ms, about 24.8 days. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
+/** The request header list last sent for each method, by its grpc-timeout: the same list call after call (one allocation less per call). */
+const lastRequestHeaders = new Map<string, { readonly grpcTimeout: string | undefined; readonly fields: readonly (readonly [string, string])[] }>();
+
+/** The request's header fields (gRPC PROTOCOL-HTTP2.md "Requests"), grpc-timeout only when the call has a deadline. */
+function requestHeaders(method: string, grpcTimeout: string | undefined): readonly (readonly [string, string])[] {
+  const last = lastRequestHeaders.get(method);
+  if (last && last.grpcTimeout === grpcTimeout) return last.fields;
+  const fields: [string, string][] = [
+    [':method', 'POST'],
+    [':scheme', 'http'],
+    [':path', method],
+    [':authority', 'localhost'],
+    ['content-type', 'application/grpc'],
+    ['te', 'trailers'],
+  ];
+  if (grpcTimeout !== undefined) fields.push(['grpc-timeout', grpcTimeout]);
+  fields.push(['user-agent', 'csi-livenessprobe-ts']);
+  lastRequestHeaders.set(method, { grpcTimeout, fields });
+  return fields;
+}
+
 /** Every Identity request is empty: its frame is the same 5 bytes each time (the session copies it out). */
 const EMPTY_MESSAGE_FRAME = frameMessage(Buffer.alloc(0));
 
-export class Http2UnaryCall {
+/** One call; it is also its stream's handler (no closures per call: allocations per check decide its CPU, measured). */
+export class Http2UnaryCall implements StreamHandler {
   private readonly stream: ClientStream;
   /** Invariant: undefined when the call has no deadline (remainingMs Infinity). */
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -91,23 +113,10 @@ export class Http2UnaryCall {
   ) {
     this.deadlineAt = performance.now() + timeout.remainingMs;
     this.limitMs = timeout.limitMs;
-    const headers: [string, string][] = [
-      [':method', 'POST'],
-      [':scheme', 'http'],
-      [':path', method],
-      [':authority', 'localhost'],
-      ['content-type', 'application/grpc'],
-      ['te', 'trailers'],
-      ['user-agent', 'csi-livenessprobe-ts'],
-    ];
     // No deadline, no grpc-timeout: the driver's stack must not end the call either.
-    if (Number.isFinite(timeout.remainingMs)) headers.splice(headers.length - 1, 0, ['grpc-timeout', formatGrpcTimeout(timeout.remainingMs)]);
-    this.stream = session.request(headers, request.length === 0 ? EMPTY_MESSAGE_FRAME : frameMessage(request), {
-      headers: (fields, endStream) => this.onHeaders(fields, endStream),
-      data: (chunk) => this.onData(chunk),
-      end: (end) => this.onEnd(end),
-    });
-    if (Number.isFinite(timeout.remainingMs)) this.armDeadline(() => this.cancel(deadlineExceeded(method, timeout.limitMs), this.responseHeadersReceived ? 'keep' : 'check'));
+    const headers = requestHeaders(method, Number.isFinite(timeout.remainingMs) ? formatGrpcTimeout(timeout.remainingMs) : undefined);
+    this.stream = session.request(headers, request.length === 0 ? EMPTY_MESSAGE_FRAME : frameMessage(request), this);
+    if (Number.isFinite(timeout.remainingMs)) this.armDeadline();
   }
 
   /**
@@ -115,10 +124,24 @@ export class Http2UnaryCall {
    * (longer delays fire after 1 ms), so a longer deadline (--probe-timeout of 597h
    * or more) is waited for in steps.
    */
-  private armDeadline(onDeadline: () => void): void {
+  private armDeadline(): void {
     const remainingMs = this.deadlineAt - performance.now();
     this.deadlineTimer =
-      remainingMs > MAX_TIMER_DELAY_MS ? setTimeout(() => this.armDeadline(onDeadline), MAX_TIMER_DELAY_MS) : setTimeout(onDeadline, Math.max(0, remainingMs));
+      remainingMs > MAX_TIMER_DELAY_MS ? setTimeout(Http2UnaryCall.armDeadlineAgain, MAX_TIMER_DELAY_MS, this) : setTimeout(Http2UnaryCall.deadlinePassed, Math.max(0, remainingMs), this);
+  }
+
+  // Timer callbacks that take the call as an argument: arming a deadline makes no closure.
+  private static armDeadlineAgain(call: Http2UnaryCall): void {
+    call.armDeadline();
+  }
+
+  private static deadlinePassed(call: Http2UnaryCall): void {
+    call.onDeadline();
+  }
+
+  /** The deadline passed: DeadlineExceeded naming the caller's whole limit. */
+  private onDeadline(): void {
+    this.cancel(deadlineExceeded(this.method, this.limitMs), this.responseHeadersReceived ? 'keep' : 'check');
   }
 
   /** Ends the call now with `failure`, resetting the stream (CANCEL, or `rstCode` when the driver broke the protocol). */
@@ -128,7 +151,7 @@ export class Http2UnaryCall {
   }
 
   /** The session delivers the final response headers once, then at most one trailers block (`endStream` set). */
-  private onHeaders(fields: readonly HeaderField[], endStream: boolean): void {
+  headers(fields: readonly HeaderField[], endStream: boolean): void {
     if (this.responseHeadersReceived) {
       const status = judgeTrailers(fields);
       // A broken answer is reported as it is; the stream ends with these trailers, so nothing is left to reset.
@@ -143,13 +166,13 @@ export class Http2UnaryCall {
     if (verdict.status) this.grpcStatus = callStatus(verdict.status.code, verdict.status.message);
   }
 
-  private onData(chunk: Buffer): void {
+  data(chunk: Buffer): void {
     this.deframer.push(chunk);
     const violation = this.deframer.violation;
     if (violation) this.cancel(grpcWireFailure(violation));
   }
 
-  private onEnd(end: StreamEnd): void {
+  end(end: StreamEnd): void {
     if (end.kind === 'cancelled') return; // cancel() settled it
     // REFUSED_STREAM: "the stream was not processed", as is one GOAWAY excluded.
     const refusedUnread = end.kind === 'refused-by-goaway' || (end.kind === 'reset' && end.errorCode === ErrorCode.REFUSED_STREAM);
@@ -207,3 +230,4 @@ export class Http2UnaryCall {
 function callStatus(code: number, message: string): CallStatus {
   return code === STATUS_OK ? STATUS_OK : driverStatus(code, message);
 }
+
