@@ -55,6 +55,7 @@ export function isGrpcContentType(value: string): boolean {
 
 /** grpc-status: "Status → "grpc-status" 1*DIGIT", at most 2^32-1; else a malformed-grpc-status problem. */
 export function parseGrpcStatusCode(value: string): number | GrpcWireProblem {
+  if (value.length === 1 && value >= '0' && value <= '9') return value.charCodeAt(0) - 0x30; // the usual one digit, without a regex
   if (!/^[0-9]+$/.test(value)) return { kind: 'malformed-grpc-status', value, reason: 'invalid syntax' };
   // Leading zeros are digits too ("007" is 7); the length test keeps the number exact before the range test.
   const digits = value.replace(/^0+(?=.)/, '');
@@ -72,6 +73,7 @@ export function parseGrpcStatusCode(value: string): number | GrpcWireProblem {
  * bytes are then read as UTF-8 (an invalid sequence becomes U+FFFD).
  */
 export function decodeGrpcMessage(value: string): string {
+  if (!NEEDS_DECODING.test(value)) return value; // ASCII without escapes reads the same as UTF-8 (grpc-js sends "" on every OK)
   const bytes = Buffer.from(value, 'latin1');
   if (!bytes.includes(0x25)) return bytes.toString('utf8');
   const decoded = Buffer.allocUnsafe(bytes.length);
@@ -88,6 +90,9 @@ export function decodeGrpcMessage(value: string): string {
   }
   return decoded.toString('utf8', 0, length);
 }
+
+/** A percent-escape, or a byte past ASCII that UTF-8 reads as part of a sequence. */
+const NEEDS_DECODING = /[%\x80-\xff]/;
 
 function hexValue(byte: number | undefined): number {
   if (byte === undefined) return -1;

@@ -568,8 +568,9 @@ const INVALID_FIELD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
  */
 export function fieldSectionProblem(fields: readonly HeaderField[], trailers: boolean): string | undefined {
   let sawRegular = false;
-  const pseudo: string[] = [];
-  for (const [name, value] of fields) {
+  let pseudo: string[] | undefined; // most sections hold one pseudo-header field at most: no list then
+  for (let i = 0; i < fields.length; i++) {
+    const [name, value] = fields[i];
     if (INVALID_FIELD_VALUE.test(value)) return `invalid header field value for ${quoteWire(name)}`;
     // Section 8.2.2: "An endpoint MUST NOT generate an HTTP/2 message containing connection-specific header fields";
     // "any message containing connection-specific header fields MUST be treated as malformed".
@@ -578,7 +579,7 @@ export function fieldSectionProblem(fields: readonly HeaderField[], trailers: bo
       // "All pseudo-header fields MUST appear in a field block before all regular field lines."
       if (sawRegular) return 'pseudo header field after regular';
       if (trailers) return `pseudo-header field ${quoteWire(name)} in trailers`;
-      pseudo.push(name);
+      (pseudo ??= []).push(name);
     } else {
       sawRegular = true;
       if (!FIELD_NAME.test(name)) return `invalid header field name ${quoteWire(name)}`;
@@ -587,6 +588,7 @@ export function fieldSectionProblem(fields: readonly HeaderField[], trailers: bo
   // Section 8.3: "the same pseudo-header field name MUST NOT appear more than once"; ":status" is the one response
   // pseudo-header field ("Pseudo-header fields defined for requests MUST NOT appear in responses"). Checked in
   // x/net/http2's order, so that the words match where it sees the problem too.
+  if (pseudo === undefined) return undefined;
   for (const [index, name] of pseudo.entries()) {
     if (!PSEUDO_HEADER_FIELDS.has(name)) return `invalid pseudo-header ${quoteWire(name)}`;
     if (pseudo.indexOf(name) !== index) return `duplicate pseudo-header ${quoteWire(name)}`;
