@@ -4,6 +4,7 @@
 // server answers to the same bytes (measured; test/differential/http1.ts
 // compares the two on generated inputs).
 import assert from 'node:assert/strict';
+import * as net from 'node:net';
 import { test } from 'node:test';
 import { startOurServer } from '../helpers/http1-server';
 import { exchangeUntilQuiet, verdictOf } from '../helpers/raw-http';
@@ -64,4 +65,31 @@ test('issue #21: Expect and asterisk-form as Go: 417, no 100 Continue unless the
     ['GET * HTTP/1.1\r\nHost: h\r\n\r\n', false, '[400 close] closed'],
     ['GET * HTTP/1.0\r\nConnection: keep-alive\r\n\r\n', false, '[400 keep-alive] open'],
   ]);
+});
+
+// A connection's head timer is armed only when a head is incomplete (fewer timers per request). After a POST, Go drops
+// up to four stray CR/LF bytes; four in one read leave no input at all, and the connection was then held open with no
+// timer (found by a review written to break that change). It closes within the head time, as before the change.
+test('an idle keep-alive connection that sent four stray CRLF bytes after a POST is closed within the head time', async () => {
+  const server = await startOurServer();
+  const socket = net.connect(server.port, '127.0.0.1');
+  socket.on('error', () => {});
+  try {
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    let received = '';
+    const answered = new Promise<void>((resolve) => socket.on('data', (d: Buffer) => (received += d.toString('latin1')).includes('\r\n\r\nok') && resolve()));
+    socket.write('POST /healthz HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n');
+    await answered;
+    const strayAt = performance.now();
+    socket.write('\r\n\r\n'); // dropped whole: no input is left
+    const closedAfterMs = await Promise.race([
+      new Promise<number>((resolve) => socket.once('close', () => resolve(performance.now() - strayAt))),
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 8_000).unref()),
+    ]);
+    assert.ok(closedAfterMs !== undefined, 'still open 8 s after the stray bytes');
+    assert.ok(closedAfterMs < 7_000, `closed only after ${closedAfterMs} ms`);
+  } finally {
+    socket.destroy();
+    await server.close();
+  }
 });

@@ -210,8 +210,10 @@ export class HttpConnection {
     if (this.inputLength === 0) {
       // Go closes a connection whose client has finished sending once nothing is left to answer
       // (end(), not destroy(): the last answer may still be in the socket's buffer).
+      // Else wait for a head. Stray CR/LF bytes dropped after a POST leave no input and may have cleared the
+      // keep-alive timer (onData): their head time runs, as for any bytes that begin a head.
       if (this.peerEnded || this.drainRequested) this.closeAfterWrite();
-      else this.socket.resume();
+      else this.awaitMoreHead();
       return;
     }
     let buffer = this.joinedInput();
