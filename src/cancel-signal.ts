@@ -16,28 +16,37 @@ export interface CancelSignal {
   removeEventListener(type: 'abort', listener: () => void): void;
 }
 
-/** An AbortController and its signal in one object, without EventTarget. */
+/**
+ * An AbortController and its signal in one object, without EventTarget. As
+ * AbortSignal: a listener added twice is called once, one removed (even by
+ * another listener while abort() runs) is not called, none is called when
+ * added after the abort. Unlike it: a listener added while abort() runs is
+ * not called (Node's calls it), and one that throws ends abort() with its
+ * error instead of being reported as uncaught; the sidecar's listeners only
+ * set state.
+ */
 export class Cancellation implements CancelSignal {
   aborted = false;
-  /** Invariant: undefined once aborted. The usual case is one listener, kept without an array. */
+  /** The first listener not yet called, kept without an array (the usual case is one). Invariant: undefined once aborted. */
   private first: (() => void) | undefined;
+  /** The listeners after `first`, in the order they were added. Invariant: empty or undefined once aborted. */
   private more: (() => void)[] | undefined;
 
   /** Aborts: calls every listener once, in the order they were added. Later calls do nothing. */
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    const first = this.first;
-    const more = this.more;
-    this.first = undefined;
-    this.more = undefined;
-    first?.();
-    if (more) for (const listener of more) listener();
+    for (;;) {
+      const listener = this.first ?? this.more?.shift();
+      if (listener === undefined) return;
+      if (listener === this.first) this.first = undefined;
+      listener();
+    }
   }
 
   addEventListener(_type: 'abort', listener: () => void): void {
-    if (this.aborted) return;
-    if (!this.first && !this.more?.length) this.first = listener;
+    if (this.aborted || this.first === listener || this.more?.includes(listener)) return;
+    if (this.first === undefined && !this.more?.length) this.first = listener;
     else (this.more ??= []).push(listener);
   }
 

@@ -43,3 +43,26 @@ test('Cancellation: a listener removed while it is the only one leaves none', ()
   cancellation.abort();
   assert.equal(called, 0);
 });
+
+test('Cancellation: a listener added twice is called once; one removed by another while aborting is not called; as AbortSignal', () => {
+  const run = (signal: CancelSignal, abort: () => void): string[] => {
+    const calls: string[] = [];
+    const twice = () => calls.push('twice');
+    const later = () => calls.push('later');
+    const remover = () => {
+      calls.push('remover');
+      signal.removeEventListener('abort', later);
+    };
+    signal.addEventListener('abort', twice);
+    signal.addEventListener('abort', twice);
+    signal.addEventListener('abort', remover);
+    signal.addEventListener('abort', later);
+    abort();
+    return calls;
+  };
+  const cancellation = new Cancellation();
+  const controller = new AbortController();
+  const ours = run(cancellation, () => cancellation.abort());
+  assert.deepEqual(ours, ['twice', 'remover']);
+  assert.deepEqual(ours, run(controller.signal, () => controller.abort()));
+});
