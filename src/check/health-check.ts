@@ -233,9 +233,10 @@ export class SharedHealthCheck {
   }
 }
 
-/** Removes `call` from `calls` without the array splice() returns: a call usually leaves first, by shift(). */
+/** Removes `call` from `calls`, keeping the order, without the array splice() returns or the cost of shift(). */
 function removeCall(calls: CallInFlight[], call: CallInFlight): void {
   const at = calls.indexOf(call);
-  if (at === 0) calls.shift();
-  else calls.splice(at, 1);
+  if (at < 0) return;
+  for (let i = at; i < calls.length - 1; i++) calls[i] = calls[i + 1];
+  calls.pop();
 }

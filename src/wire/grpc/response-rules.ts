@@ -164,7 +164,7 @@ export function judgeResponseHeaders(fields: readonly HeaderField[], endStream: 
   let httpStatus: number | undefined;
   if (httpStatusField !== undefined) {
     // RFC 9110 section 15: status-code = 3DIGIT.
-    if (!/^[0-9]{3}$/.test(httpStatusField)) return { ok: false, problem: { kind: 'malformed-http-status', value: httpStatusField } };
+    if (httpStatusField !== '200' && !/^[0-9]{3}$/.test(httpStatusField)) return { ok: false, problem: { kind: 'malformed-http-status', value: httpStatusField } };
     httpStatus = Number(httpStatusField);
   }
   if (httpStatus !== 200 || !grpcContentType) {

@@ -67,8 +67,6 @@ export type HeadResult =
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** RFC 9110 section 5.5: no control characters other than HTAB in a field value (Go's httpguts.ValidHeaderFieldValue). */
 const INVALID_FIELD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
-/** Go's ParseHTTPVersion: exactly "HTTP/" digit "." digit. */
-const HTTP_VERSION = /^HTTP\/([0-9])\.([0-9])$/;
 /** Go's url.Parse refuses control characters anywhere in the target. */
 const CONTROL_BYTE = /[\x00-\x1f\x7f]/;
 /** RFC 3986 section 3.1 scheme, then ":" (Go's getScheme). */
@@ -168,18 +166,26 @@ interface RequestLine {
  * RFC 9112 section 3: method SP request-target SP HTTP-version, read as Go
  * reads it (split at the first two spaces; the version exactly HTTP/d.d).
  */
+function isDigit(text: string, at: number): boolean {
+  const code = text.charCodeAt(at);
+  return code >= 0x30 && code <= 0x39;
+}
+
 function parseRequestLine(line: string): RequestLine | string {
   const firstSpace = line.indexOf(' ');
   const secondSpace = firstSpace < 0 ? -1 : line.indexOf(' ', firstSpace + 1);
   if (secondSpace < 0) return `malformed request line ${JSON.stringify(line)}`;
   const method = line.slice(0, firstSpace);
   if (!TOKEN.test(method)) return `invalid method ${JSON.stringify(method)}`;
-  const version = HTTP_VERSION.exec(line.slice(secondSpace + 1));
-  if (!version) return `malformed HTTP version ${JSON.stringify(line.slice(secondSpace + 1))}`;
+  // Go's ParseHTTPVersion: exactly "HTTP/" digit "." digit.
+  const at = secondSpace + 1;
+  if (line.length - at !== 8 || !line.startsWith('HTTP/', at) || !isDigit(line, at + 5) || line[at + 6] !== '.' || !isDigit(line, at + 7)) {
+    return `malformed HTTP version ${JSON.stringify(line.slice(at))}`;
+  }
   const target = line.slice(firstSpace + 1, secondSpace);
   const targetProblem = checkTarget(method === 'CONNECT' && !target.startsWith('/') ? `http://${target}` : target);
   if (targetProblem) return targetProblem;
-  return { method, target, major: Number(version[1]), minor: Number(version[2]) };
+  return { method, target, major: line.charCodeAt(at + 5) - 0x30, minor: line.charCodeAt(at + 7) - 0x30 };
 }
 
 /**
@@ -417,7 +423,21 @@ const CHUNKED_BODY: RequestBody = { kind: 'chunked' };
 
 /** Whether any of the Connection field values lists `token` as an element (RFC 9110 section 7.6.1). */
 function listsToken(connections: readonly string[] | undefined, token: string): boolean {
-  return connections !== undefined && connections.some((value) => value.split(',').some((element) => trimOws(element).toLowerCase() === token));
+  if (connections === undefined) return false;
+  for (const value of connections) {
+    // Each comma-separated element, its OWS trimmed, compared without case (the token is lower-case ASCII).
+    for (let start = 0; start <= value.length; ) {
+      const comma = value.indexOf(',', start);
+      const end = comma < 0 ? value.length : comma;
+      let from = start;
+      let to = end;
+      while (from < to && (value.charCodeAt(from) === SP || value.charCodeAt(from) === HTAB)) from++;
+      while (to > from && (value.charCodeAt(to - 1) === SP || value.charCodeAt(to - 1) === HTAB)) to--;
+      if (to - from === token.length && value.slice(from, to).toLowerCase() === token) return true;
+      start = end + 1;
+    }
+  }
+  return false;
 }
 
 /**
