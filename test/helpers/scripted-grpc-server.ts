@@ -54,7 +54,7 @@ export class ScriptedGrpcServer {
  * reset the stream at its deadline or the test ended, and node:http2 throws on a destroyed stream. A real driver's
  * late answer is dropped the same way.
  */
-export function isOpen(stream: http2.ServerHttp2Stream): boolean {
+function isOpen(stream: http2.ServerHttp2Stream): boolean {
   return !stream.destroyed && !stream.closed && !stream.session?.destroyed;
 }
 

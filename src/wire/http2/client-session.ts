@@ -568,7 +568,7 @@ const INVALID_FIELD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
  */
 export function fieldSectionProblem(fields: readonly HeaderField[], trailers: boolean): string | undefined {
   let sawRegular = false;
-  let pseudo: string[] | undefined; // most sections hold one pseudo-header field at most: no list then
+  let pseudo: string[] | undefined; // trailers and most answers hold at most :status: made only when one comes
   for (let i = 0; i < fields.length; i++) {
     const [name, value] = fields[i];
     if (INVALID_FIELD_VALUE.test(value)) return `invalid header field value for ${quoteWire(name)}`;
