@@ -40,6 +40,21 @@ export function readContextSwitches(pid: number): number {
   return total;
 }
 
+/**
+ * CPU time of every live thread of `pid` so far, nanoseconds: the sum of the
+ * first field of /proc/<pid>/task/<tid>/schedstat (time on a CPU). Finer than
+ * /proc/<pid>/stat's 10 ms ticks, so one-second slices can be compared; a
+ * thread that has exited is no longer counted (Node's threads live as long as
+ * the process).
+ */
+export function readThreadCpuNs(pid: number): number {
+  let total = 0;
+  for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+    total += Number(fs.readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ', 1)[0]);
+  }
+  return total;
+}
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);

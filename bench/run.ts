@@ -4,9 +4,13 @@
 //   npm run bench -- [--rounds 3] [--seconds 5] [--flood-seconds 30] [--kills 20]
 //                    [--held 5000] [--abuse-seconds 15] [--abuse-only]
 //                    [--vs '<command with {address} and {port}>'] [--json bench-results.json]
+//                    [--paired-slices 60] [--paired-seconds 1] [--paired-only]
 //
 // With --vs, the other command is measured alternately with ours in the same
-// session and the ratios ours/theirs are printed. A second table shows what
+// session and the ratios ours/theirs are printed; CPU per check is compared
+// in pairs as well (bench/paired-cpu.ts: both running, alternating slices),
+// since the rounds' medians move more than the difference worth finding.
+// --paired-only measures that comparison alone. A second table shows what
 // hostile clients cost (bench/abuse.ts): probes answered while --held
 // connections are held, while 32 clients pipeline without reading, while
 // 256 connections flood complete requests, and while clients keep a request
@@ -22,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { AbuseFigures, measureAbuse } from './abuse';
 import type { AttackMode } from './attackers';
 import { runLoad } from './load';
+import { measurePairedCpu, PairedCpuFigures, PairedRatio } from './paired-cpu';
 import { median, readContextSwitches, readProcStats } from './proc';
 import { buildBundleCommand, freePort, getStatus, Running, startDriver, startSubject, waitForHealthy } from './processes';
 
@@ -35,6 +40,9 @@ const { values: args } = parseArgs({
     'abuse-seconds': { type: 'string', default: '15' },
     'abuse-only': { type: 'boolean', default: false },
     vs: { type: 'string' },
+    'paired-slices': { type: 'string', default: '60' },
+    'paired-seconds': { type: 'string', default: '1' },
+    'paired-only': { type: 'boolean', default: false },
     json: { type: 'string', default: 'bench-results.json' },
   },
 });
@@ -44,6 +52,8 @@ const FLOOD_SECONDS = Number(args['flood-seconds']);
 const KILLS = Number(args.kills);
 const HELD_CONNECTIONS = Number(args.held);
 const ABUSE_SECONDS = Number(args['abuse-seconds']);
+const PAIRED_SLICES = Number(args['paired-slices']);
+const PAIRED_SECONDS = Number(args['paired-seconds']);
 const IDLE_SETTLE_MS = 2_000;
 /** V8 runs memory-reducing GCs for the first seconds after start-up; idle cost is read after them. */
 const QUIET_SETTLE_MS = 30_000;
@@ -159,11 +169,11 @@ async function measureRound(subject: Subject): Promise<RoundFigures> {
     // One connection: every request is one Probe, so CPU per request is CPU per check.
     const sidecarBefore = readProcStats(pair.sidecar.pid).cpuMs;
     const driverBefore = readProcStats(pair.driver.pid).cpuMs;
-    const single = await runLoad(pair.url, 1, LOAD_SECONDS);
+    const single = await runLoad(pair.url, 1, { seconds: LOAD_SECONDS });
     const sidecarCpuMsPerCheck = (readProcStats(pair.sidecar.pid).cpuMs - sidecarBefore) / single.requests;
     const driverCpuMsPerCheck = (readProcStats(pair.driver.pid).cpuMs - driverBefore) / single.requests;
 
-    const sixteen = await runLoad(pair.url, 16, LOAD_SECONDS);
+    const sixteen = await runLoad(pair.url, 16, { seconds: LOAD_SECONDS });
     if (single.non2xx + sixteen.non2xx + single.errors + sixteen.errors > 0) {
       throw new Error(`${subject.name}: failed requests under load (non-2xx ${single.non2xx + sixteen.non2xx}, errors ${single.errors + sixteen.errors})`);
     }
@@ -188,7 +198,7 @@ async function measureRound(subject: Subject): Promise<RoundFigures> {
 async function measureFlood(subject: Subject): Promise<number> {
   const pair = await startPair(subject);
   try {
-    await runLoad(pair.url, 16, FLOOD_SECONDS);
+    await runLoad(pair.url, 16, { seconds: FLOOD_SECONDS });
     return mib(readProcStats(pair.sidecar.pid).peakRssKiB);
   } finally {
     await pair.stop();
@@ -257,6 +267,23 @@ async function measureAbuseScenarios(subject: Subject): Promise<Record<string, A
     }
   }
   return figures;
+}
+
+/** Both subjects up side by side, each with its own driver, compared in alternating slices. */
+async function measurePaired(ours: Subject, theirs: Subject): Promise<PairedCpuFigures> {
+  process.stderr.write(`paired CPU per check: ${PAIRED_SLICES} slices of ${PAIRED_SECONDS} s each\n`);
+  const oursPair = await startPair(ours);
+  try {
+    const theirsPair = await startPair(theirs);
+    try {
+      const side = (name: string, pair: Pair) => ({ name, url: pair.url, sidecarPid: pair.sidecar.pid, driverPid: pair.driver.pid });
+      return await measurePairedCpu(side(ours.name, oursPair), side(theirs.name, theirsPair), PAIRED_SLICES, PAIRED_SECONDS);
+    } finally {
+      await theirsPair.stop();
+    }
+  } finally {
+    await oursPair.stop();
+  }
 }
 
 function medianOf<T>(rows: readonly T[], key: keyof T): number {
@@ -358,6 +385,18 @@ function printAbuseTable(subjects: readonly Subject[], figures: Map<string, Subj
   printMarkdownTable(header, rows);
 }
 
+function printPairedTable(figures: PairedCpuFigures): void {
+  const ratio = (r: PairedRatio) => [r.ofSums.toFixed(3), `${r.interval95[0].toFixed(3)}-${r.interval95[1].toFixed(3)}`, `${r.sliceMedian.toFixed(3)} (${r.sliceQuartiles[0].toFixed(2)}-${r.sliceQuartiles[1].toFixed(2)})`];
+  process.stdout.write(`CPU per check in pairs: both running, ${figures.slices} alternating slices of ${figures.sliceSeconds} s on 1 connection each\n\n`);
+  printMarkdownTable(
+    ['process', 'ours (ms)', 'theirs (ms)', 'ours/theirs, ratio of sums', '95% interval (bootstrap)', 'slice ratios: median (quartiles)'],
+    [
+      ['sidecar', figures.ours.sidecarCpuMsPerCheck.toFixed(4), figures.theirs.sidecarCpuMsPerCheck.toFixed(4), ...ratio(figures.sidecarRatio)],
+      ['driver (one program for both: the noise floor)', figures.ours.driverCpuMsPerCheck.toFixed(4), figures.theirs.driverCpuMsPerCheck.toFixed(4), ...ratio(figures.driverRatio)],
+    ],
+  );
+}
+
 function printTable(subjects: readonly Subject[], figures: Map<string, SubjectFigures>): void {
   const header = ['figure', ...subjects.map((s) => s.name), ...(subjects.length > 1 ? ['ours/theirs'] : []), 'target', 'met'];
   const rows = TARGETS.map((target) => {
@@ -379,17 +418,24 @@ async function main(): Promise<void> {
   // Ours is the bundle the image runs.
   const subjects: Subject[] = [{ name: 'ours', command: await buildBundleCommand() }];
   if (args.vs) subjects.push({ name: 'theirs', command: args.vs });
-  const figures = await measureAll(subjects);
-  if (!args['abuse-only']) {
+  else if (args['paired-only']) throw new Error('--paired-only compares with another command: give it with --vs');
+  const paired = args.vs && !args['abuse-only'] ? await measurePaired(subjects[0], subjects[1]) : undefined;
+  const figures = args['paired-only'] ? new Map<string, SubjectFigures>() : await measureAll(subjects);
+  if (!args['abuse-only'] && !args['paired-only']) {
     printTable(subjects, figures);
     process.stdout.write('\n');
   }
-  printAbuseTable(subjects, figures);
+  if (paired) {
+    printPairedTable(paired);
+    process.stdout.write('\n');
+  }
+  if (!args['paired-only']) printAbuseTable(subjects, figures);
   const report = {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-    settings: { abuseOnly: args['abuse-only'], rounds: ROUNDS, loadSeconds: LOAD_SECONDS, floodSeconds: FLOOD_SECONDS, kills: KILLS, held: HELD_CONNECTIONS, abuseSeconds: ABUSE_SECONDS },
+    settings: { abuseOnly: args['abuse-only'], pairedOnly: args['paired-only'], pairedSlices: PAIRED_SLICES, pairedSeconds: PAIRED_SECONDS, rounds: ROUNDS, loadSeconds: LOAD_SECONDS, floodSeconds: FLOOD_SECONDS, kills: KILLS, held: HELD_CONNECTIONS, abuseSeconds: ABUSE_SECONDS },
     subjects: subjects.map((s) => ({ ...s, figures: figures.get(s.name) })),
+    ...(paired ? { pairedCpu: paired } : {}),
   };
   fs.writeFileSync(args.json!, JSON.stringify(report, null, 2) + '\n');
   process.stdout.write(`\nwrote ${args.json}\n`);
