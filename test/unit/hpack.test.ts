@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as hpack from 'hpack.js';
 import { HpackDecoder } from '../../src/wire/hpack/decoder';
-import { encodeHeaderBlock, headerBlockBytes } from '../../src/wire/hpack/encoder';
+import { encodeHeaderBlock, headerBlock, headerBlockBytes } from '../../src/wire/hpack/encoder';
 import { decodeHuffman, huffmanCodes } from '../../src/wire/hpack/huffman';
 
 test('Huffman codes built from the code lengths are RFC 7541 Appendix B and hpack.js table', () => {
@@ -88,4 +88,14 @@ test('the request encoder writes literals without indexing that hpack.js-compati
   const block = Buffer.alloc(headerBlockBytes(fields));
   const end = encodeHeaderBlock(fields, block, 0);
   assert.deepEqual(new HpackDecoder(4096, 64 * 1024).decode(block.subarray(0, end)), fields);
+});
+
+test('a field list is encoded once: the same block for the same list, read back as it, a new block for a new list', () => {
+  const fields: [string, string][] = [[':method', 'POST'], [':path', '/csi.v1.Identity/Probe'], ['grpc-timeout', '3000m']];
+  const block = headerBlock(fields);
+  assert.equal(headerBlock(fields), block);
+  assert.deepEqual(new HpackDecoder(4096, 64 * 1024).decode(block), fields);
+  const other: [string, string][] = [[':method', 'POST'], [':path', '/csi.v1.Identity/Probe'], ['grpc-timeout', '2999m']];
+  assert.notEqual(headerBlock(other), block);
+  assert.deepEqual(new HpackDecoder(4096, 64 * 1024).decode(headerBlock(other)), other);
 });

@@ -79,6 +79,7 @@ function requestHeaders(method: string, grpcTimeout: string | undefined): readon
   ];
   if (grpcTimeout !== undefined) fields.push(['grpc-timeout', grpcTimeout]);
   fields.push(['user-agent', 'csi-livenessprobe-ts']);
+  Object.freeze(fields); // the session encodes a list once (hpack/encoder.ts headerBlock)
   lastRequestHeaders.set(method, { grpcTimeout, fields });
   return fields;
 }

@@ -23,6 +23,7 @@
 // client's business (RFC 9113 section 8.1); this file judges field lists.
 // Hand-written for the reason message-framing.ts gives.
 
+import { isThreeDigits } from '../field-chars';
 import type { HeaderField } from '../hpack/decoder';
 import type { GrpcWireProblem } from './wire-error';
 
@@ -164,7 +165,7 @@ export function judgeResponseHeaders(fields: readonly HeaderField[], endStream: 
   let httpStatus: number | undefined;
   if (httpStatusField !== undefined) {
     // RFC 9110 section 15: status-code = 3DIGIT.
-    if (httpStatusField !== '200' && !/^[0-9]{3}$/.test(httpStatusField)) return { ok: false, problem: { kind: 'malformed-http-status', value: httpStatusField } };
+    if (httpStatusField !== '200' && !isThreeDigits(httpStatusField)) return { ok: false, problem: { kind: 'malformed-http-status', value: httpStatusField } };
     httpStatus = Number(httpStatusField);
   }
   if (httpStatus !== 200 || !grpcContentType) {

@@ -18,6 +18,8 @@
 // then the server's Expect rule (417). Go's net/http server.go readRequest, request.go readRequest,
 // transfer.go readTransfer, net/textproto reader.go ReadMIMEHeader.
 
+import { hasControlChar, hasInvalidFieldValueChar, isToken } from '../field-chars';
+
 export interface RequestHead {
   readonly method: string;
   /** The request-target as sent ("/healthz?verbose", "http://host/healthz", "*"). */
@@ -63,12 +65,6 @@ export type HeadResult =
   /** The head is not complete yet; read more. The lines before `checkedBytes` are well-formed: pass it back to check only new lines. */
   | { readonly incomplete: true; readonly checkedBytes: number };
 
-/** RFC 9110 section 5.6.2 token characters (method and field names). */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** RFC 9110 section 5.5: no control characters other than HTAB in a field value (Go's httpguts.ValidHeaderFieldValue). */
-const INVALID_FIELD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
-/** Go's url.Parse refuses control characters anywhere in the target. */
-const CONTROL_BYTE = /[\x00-\x1f\x7f]/;
 /** RFC 3986 section 3.1 scheme, then ":" (Go's getScheme). */
 const SCHEME = /^[A-Za-z][A-Za-z0-9+\-.]*:/;
 /** A "%" not followed by two hex digits (RFC 3986 section 2.1; Go's url.unescape refuses it). */
@@ -83,6 +79,7 @@ const URL_USERINFO = /^[0-9A-Za-z\-._:~!$&'()*+,;=%@]*$/;
 const VALID_HOST = /^[0-9A-Za-z!$%&'()*+,\-.:;=[\]_~]*$/;
 /** RFC 9112 section 5.2: obs-fold lines start with SP or HTAB. */
 const SP = 0x20;
+const SLASH = 0x2f;
 const HTAB = 0x09;
 const CR = 0x0d;
 const LF = 0x0a;
@@ -176,7 +173,7 @@ function parseRequestLine(line: string): RequestLine | string {
   const secondSpace = firstSpace < 0 ? -1 : line.indexOf(' ', firstSpace + 1);
   if (secondSpace < 0) return `malformed request line ${JSON.stringify(line)}`;
   const method = line.slice(0, firstSpace);
-  if (!TOKEN.test(method)) return `invalid method ${JSON.stringify(method)}`;
+  if (!isToken(method)) return `invalid method ${JSON.stringify(method)}`;
   // Go's ParseHTTPVersion: exactly "HTTP/" digit "." digit.
   const at = secondSpace + 1;
   if (line.length - at !== 8 || !line.startsWith('HTTP/', at) || !isDigit(line, at + 5) || line[at + 6] !== '.' || !isDigit(line, at + 7)) {
@@ -195,40 +192,43 @@ function parseRequestLine(line: string): RequestLine | string {
  * a "%" not followed by two hex digits, a port that is not digits.
  */
 function checkTarget(target: string): string | undefined {
-  const problem = (what: string) => `${what} in request target ${JSON.stringify(target)}`;
-  if (target === '') return problem('empty');
-  if (CONTROL_BYTE.test(target)) return problem('control character');
+  if (target === '') return targetProblem('empty', target);
+  if (hasControlChar(target)) return targetProblem('control character', target);
   if (target === '*') return undefined;
   let rest = target;
-  const scheme = SCHEME.exec(target);
-  if (target.startsWith(':')) return problem('missing scheme');
+  const scheme = target.charCodeAt(0) === SLASH ? null : SCHEME.exec(target); // a scheme starts with a letter
+  if (target.startsWith(':')) return targetProblem('missing scheme', target);
   if (scheme) rest = target.slice(scheme[0].length);
   const queryAt = rest.indexOf('?');
   if (queryAt >= 0) rest = rest.slice(0, queryAt);
-  if (!rest.startsWith('/')) return scheme ? undefined : problem('not an absolute path');
+  if (!rest.startsWith('/')) return scheme ? undefined : targetProblem('not an absolute path', target);
   if (scheme && rest.startsWith('//')) {
     const authorityEnd = rest.indexOf('/', 2);
     const authority = rest.slice(2, authorityEnd < 0 ? undefined : authorityEnd);
     const at = authority.lastIndexOf('@');
     const host = authority.slice(at + 1);
-    if (at >= 0 && !URL_USERINFO.test(authority.slice(0, at))) return problem('invalid userinfo');
-    if (BAD_PERCENT_ESCAPE.test(authority)) return problem('invalid URL escape');
+    if (at >= 0 && !URL_USERINFO.test(authority.slice(0, at))) return targetProblem('invalid userinfo', target);
+    if (BAD_PERCENT_ESCAPE.test(authority)) return targetProblem('invalid URL escape', target);
     // RFC 3986 section 3.2.2: an IP literal in brackets, then an optional ":port"; else the port follows the last ":".
     let port = '';
     if (host.startsWith('[')) {
       const close = host.lastIndexOf(']');
-      if (close < 0) return problem('missing "]" in host');
+      if (close < 0) return targetProblem('missing "]" in host', target);
       port = host.slice(close + 1);
     } else if (host.includes(':')) {
       port = host.slice(host.lastIndexOf(':'));
     }
-    if (port !== '' && !/^:[0-9]*$/.test(port)) return problem('invalid port');
+    if (port !== '' && !/^:[0-9]*$/.test(port)) return targetProblem('invalid port', target);
     const zoneAt = host.indexOf('%25');
-    if (!URL_HOST.test(host) || URL_HOST_ASCII_ESCAPE.test(zoneAt < 0 ? host : host.slice(0, zoneAt))) return problem('invalid host');
+    if (!URL_HOST.test(host) || URL_HOST_ASCII_ESCAPE.test(zoneAt < 0 ? host : host.slice(0, zoneAt))) return targetProblem('invalid host', target);
     rest = authorityEnd < 0 ? '' : rest.slice(authorityEnd);
   }
-  if (BAD_PERCENT_ESCAPE.test(rest)) return problem('invalid URL escape');
+  if (rest.includes('%') && BAD_PERCENT_ESCAPE.test(rest)) return targetProblem('invalid URL escape', target);
   return undefined;
+}
+
+function targetProblem(what: string, target: string): string {
+  return `${what} in request target ${JSON.stringify(target)}`;
 }
 
 /**
@@ -372,8 +372,8 @@ function readCompleteHead(requestLine: RequestLine, fieldLines: readonly string[
   if (hosts && hostCount === 1 && !VALID_HOST.test(hosts[0])) return badRequest(`malformed Host header ${JSON.stringify(hosts[0])}`);
   for (const field of fields) {
     if ((field.key === 'transfer-encoding' && droppedTransferEncoding) || (field.key === 'content-length' && droppedContentLength) || (field.key === 'trailer' && droppedTrailer)) continue;
-    if (!TOKEN.test(field.name)) return badRequest(`invalid header name ${JSON.stringify(field.name)}`);
-    if (INVALID_FIELD_VALUE.test(field.value)) return badRequest(`invalid header value ${JSON.stringify(field.value)} in ${field.name}`);
+    if (!isToken(field.name)) return badRequest(`invalid header name ${JSON.stringify(field.name)}`);
+    if (hasInvalidFieldValueChar(field.value)) return badRequest(`invalid header value ${JSON.stringify(field.value)} in ${field.name}`);
   }
 
   // RFC 9110 section 10.1.1; Go answers 417 to any other expectation.

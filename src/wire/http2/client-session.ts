@@ -49,7 +49,8 @@ import {
   writeFrameHeader,
 } from './frames';
 import { HeaderField, HpackDecoder } from '../hpack/decoder';
-import { encodeHeaderBlock, headerBlockBytes } from '../hpack/encoder';
+import { hasInvalidFieldValueChar, isLowerCaseToken, isThreeDigits } from '../field-chars';
+import { headerBlock } from '../hpack/encoder';
 import { HpackError } from '../hpack/error';
 import { quoteGo } from '../../go/quote';
 
@@ -195,7 +196,9 @@ export class Http2ClientSession {
   /**
    * Opens a stream with the request headers and a non-empty body (its last
    * DATA frame carries END_STREAM), written in one buffer when the windows
-   * allow. Throws when !usable.
+   * allow. `fields` is encoded once per list object (hpack/encoder.ts
+   * headerBlock), so a list must not change after its first request.
+   * Throws when !usable.
    */
   request(fields: readonly (readonly [string, string])[], body: Buffer, handler: StreamHandler): ClientStream {
     if (!this.usable) throw new Error('the HTTP/2 session no longer takes new streams');
@@ -203,8 +206,10 @@ export class Http2ClientSession {
     const stream = new ClientStream(this.nextStreamId, this, handler, body, this.peerInitialWindow);
     this.nextStreamId += 2;
     this.streams.set(stream.id, stream);
-    const out = Buffer.allocUnsafe(2 * FRAME_HEADER_BYTES + headerBlockBytes(fields) + body.length);
-    const blockEnd = encodeHeaderBlock(fields, out, FRAME_HEADER_BYTES);
+    const block = headerBlock(fields);
+    const out = Buffer.allocUnsafe(2 * FRAME_HEADER_BYTES + block.length + body.length);
+    out.set(block, FRAME_HEADER_BYTES);
+    const blockEnd = FRAME_HEADER_BYTES + block.length;
     writeFrameHeader(out, 0, blockEnd - FRAME_HEADER_BYTES, FrameType.HEADERS, Flag.END_HEADERS, stream.id);
     const end = this.writeSendableBody(stream, out, blockEnd);
     this.socket.write(out.subarray(0, end));
@@ -423,7 +428,7 @@ export class Http2ClientSession {
     if (malformed) return this.streamError(stream, ErrorCode.PROTOCOL_ERROR, malformed);
     if (!trailers) {
       const status = fields.length > 0 && fields[0][0] === ':status' ? fields[0][1] : undefined;
-      if (status !== undefined && /^1[0-9][0-9]$/.test(status)) {
+      if (status !== undefined && status[0] === '1' && isThreeDigits(status)) {
         // Section 8.1: "An endpoint that receives a HEADERS frame with the END_STREAM flag set that carries an informational
         // status code is malformed"; section 8.6: HTTP/2 has no 101 (Switching Protocols). Other 1xx answers are skipped.
         if (block.endStream || status === '101') return this.streamError(stream, ErrorCode.PROTOCOL_ERROR, `informational response ${status}${block.endStream ? ' ended the stream' : ''}`);
@@ -550,11 +555,6 @@ export class Http2ClientSession {
   }
 }
 
-/** RFC 9110 section 5.6.2: tchar, lower case only (RFC 9113 section 8.2.1: upper-case field names are malformed). */
-const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
-/** RFC 9110 section 5.5 field-value: no control characters but HTAB (RFC 9113 section 8.2.1 names NUL, CR and LF). */
-const INVALID_FIELD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
-
 /**
  * What makes a response's field section malformed (RFC 9113 section 8.2.1,
  * 8.2.2, 8.3 and 8.1), or undefined. Not checked: section 8.2.1's "A field
@@ -571,7 +571,7 @@ export function fieldSectionProblem(fields: readonly HeaderField[], trailers: bo
   let pseudo: string[] | undefined; // trailers and most answers hold at most :status: made only when one comes
   for (let i = 0; i < fields.length; i++) {
     const [name, value] = fields[i];
-    if (INVALID_FIELD_VALUE.test(value)) return `invalid header field value for ${quoteWire(name)}`;
+    if (hasInvalidFieldValueChar(value)) return `invalid header field value for ${quoteWire(name)}`;
     // Section 8.2.2: "An endpoint MUST NOT generate an HTTP/2 message containing connection-specific header fields";
     // "any message containing connection-specific header fields MUST be treated as malformed".
     if (CONNECTION_SPECIFIC_FIELDS.has(name)) return `connection-specific header field ${quoteWire(name)}`;
@@ -582,7 +582,7 @@ export function fieldSectionProblem(fields: readonly HeaderField[], trailers: bo
       (pseudo ??= []).push(name);
     } else {
       sawRegular = true;
-      if (!FIELD_NAME.test(name)) return `invalid header field name ${quoteWire(name)}`;
+      if (!isLowerCaseToken(name)) return `invalid header field name ${quoteWire(name)}`;
     }
   }
   // Section 8.3: "the same pseudo-header field name MUST NOT appear more than once"; ":status" is the one response
