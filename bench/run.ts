@@ -5,12 +5,16 @@
 //                    [--held 5000] [--abuse-seconds 15] [--abuse-only]
 //                    [--vs '<command with {address} and {port}>'] [--json bench-results.json]
 //                    [--paired-slices 60] [--paired-seconds 1] [--paired-only]
+//                    [--instructions] [--instructions-warm-up 20000] [--instructions-chunks 12]
 //
 // With --vs, the other command is measured alternately with ours in the same
 // session and the ratios ours/theirs are printed; CPU per check is compared
 // in pairs as well (bench/paired-cpu.ts: both running, alternating slices),
 // since the rounds' medians move more than the difference worth finding.
-// --paired-only measures that comparison alone. A second table shows what
+// --paired-only measures that comparison alone. --instructions adds the
+// user-space instructions per check of each command, counted by valgrind's
+// callgrind (bench/instructions.ts): repeatable whatever else the machine
+// does. A second table shows what
 // hostile clients cost (bench/abuse.ts): probes answered while --held
 // connections are held, while 32 clients pipeline without reading, while
 // 256 connections flood complete requests, and while clients keep a request
@@ -25,6 +29,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AbuseFigures, measureAbuse } from './abuse';
 import type { AttackMode } from './attackers';
+import { InstructionFigures, measureInstructions, requireCallgrind } from './instructions';
 import { runLoad } from './load';
 import { measurePairedCpu, PairedCpuFigures, PairedRatio } from './paired-cpu';
 import { median, readContextSwitches, readProcStats } from './proc';
@@ -43,6 +48,9 @@ const { values: args } = parseArgs({
     'paired-slices': { type: 'string', default: '60' },
     'paired-seconds': { type: 'string', default: '1' },
     'paired-only': { type: 'boolean', default: false },
+    instructions: { type: 'boolean', default: false },
+    'instructions-warm-up': { type: 'string', default: '20000' },
+    'instructions-chunks': { type: 'string', default: '12' },
     json: { type: 'string', default: 'bench-results.json' },
   },
 });
@@ -54,6 +62,10 @@ const HELD_CONNECTIONS = Number(args.held);
 const ABUSE_SECONDS = Number(args['abuse-seconds']);
 const PAIRED_SLICES = Number(args['paired-slices']);
 const PAIRED_SECONDS = Number(args['paired-seconds']);
+const INSTRUCTIONS_WARM_UP_REQUESTS = Number(args['instructions-warm-up']);
+const INSTRUCTIONS_CHUNKS = Number(args['instructions-chunks']);
+/** Requests per counted chunk: a few seconds under callgrind, many young collections in each. */
+const INSTRUCTIONS_CHUNK_REQUESTS = 1_000;
 const IDLE_SETTLE_MS = 2_000;
 /** V8 runs memory-reducing GCs for the first seconds after start-up; idle cost is read after them. */
 const QUIET_SETTLE_MS = 30_000;
@@ -385,6 +397,21 @@ function printAbuseTable(subjects: readonly Subject[], figures: Map<string, Subj
   printMarkdownTable(header, rows);
 }
 
+function printInstructionsTable(subjects: readonly Subject[], figures: ReadonlyMap<string, InstructionFigures>): void {
+  const first = figures.get(subjects[0].name)!;
+  process.stdout.write(`Instructions per check (callgrind, user space, all threads): ${first.chunks.length} chunks of ${first.requestsPerChunk} requests on 1 connection, after ${first.warmUpRequests} to warm up\n\n`);
+  const count = (value: number) => Math.round(value).toLocaleString('en-US');
+  const rows = subjects.map((subject) => {
+    const f = figures.get(subject.name)!;
+    return [subject.name, count(f.lowestChunk), count(f.medianChunk), f.chunks.map((c) => Math.round(c / 1000)).join(' ')];
+  });
+  if (subjects.length > 1) {
+    const [ours, theirs] = subjects.map((subject) => figures.get(subject.name)!);
+    rows.push(['ours/theirs', (ours.lowestChunk / theirs.lowestChunk).toFixed(3), (ours.medianChunk / theirs.medianChunk).toFixed(3), '']);
+  }
+  printMarkdownTable(['subject', 'lowest chunk', 'median chunk', 'each chunk (thousands per check)'], rows);
+}
+
 function printPairedTable(figures: PairedCpuFigures): void {
   const ratio = (r: PairedRatio) => [r.ofSums.toFixed(3), `${r.interval95[0].toFixed(3)}-${r.interval95[1].toFixed(3)}`, `${r.sliceMedian.toFixed(3)} (${r.sliceQuartiles[0].toFixed(2)}-${r.sliceQuartiles[1].toFixed(2)})`];
   process.stdout.write(`CPU per check in pairs: both running, ${figures.slices} alternating slices of ${figures.sliceSeconds} s on 1 connection each\n\n`);
@@ -419,7 +446,15 @@ async function main(): Promise<void> {
   const subjects: Subject[] = [{ name: 'ours', command: await buildBundleCommand() }];
   if (args.vs) subjects.push({ name: 'theirs', command: args.vs });
   else if (args['paired-only']) throw new Error('--paired-only compares with another command: give it with --vs');
+  if (args.instructions) requireCallgrind();
   const paired = args.vs && !args['abuse-only'] ? await measurePaired(subjects[0], subjects[1]) : undefined;
+  const instructions = new Map<string, InstructionFigures>();
+  if (args.instructions) {
+    for (const subject of subjects) {
+      process.stderr.write(`instructions under callgrind (${INSTRUCTIONS_WARM_UP_REQUESTS} requests to warm up, then ${INSTRUCTIONS_CHUNKS} x ${INSTRUCTIONS_CHUNK_REQUESTS}): ${subject.name}\n`);
+      instructions.set(subject.name, await measureInstructions(subject.command, INSTRUCTIONS_WARM_UP_REQUESTS, INSTRUCTIONS_CHUNKS, INSTRUCTIONS_CHUNK_REQUESTS));
+    }
+  }
   const figures = args['paired-only'] ? new Map<string, SubjectFigures>() : await measureAll(subjects);
   if (!args['abuse-only'] && !args['paired-only']) {
     printTable(subjects, figures);
@@ -429,13 +464,18 @@ async function main(): Promise<void> {
     printPairedTable(paired);
     process.stdout.write('\n');
   }
+  if (args.instructions) {
+    printInstructionsTable(subjects, instructions);
+    process.stdout.write('\n');
+  }
   if (!args['paired-only']) printAbuseTable(subjects, figures);
   const report = {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-    settings: { abuseOnly: args['abuse-only'], pairedOnly: args['paired-only'], pairedSlices: PAIRED_SLICES, pairedSeconds: PAIRED_SECONDS, rounds: ROUNDS, loadSeconds: LOAD_SECONDS, floodSeconds: FLOOD_SECONDS, kills: KILLS, held: HELD_CONNECTIONS, abuseSeconds: ABUSE_SECONDS },
+    settings: { abuseOnly: args['abuse-only'], pairedOnly: args['paired-only'], pairedSlices: PAIRED_SLICES, pairedSeconds: PAIRED_SECONDS, instructions: args.instructions, instructionsWarmUp: INSTRUCTIONS_WARM_UP_REQUESTS, instructionsChunks: INSTRUCTIONS_CHUNKS, rounds: ROUNDS, loadSeconds: LOAD_SECONDS, floodSeconds: FLOOD_SECONDS, kills: KILLS, held: HELD_CONNECTIONS, abuseSeconds: ABUSE_SECONDS },
     subjects: subjects.map((s) => ({ ...s, figures: figures.get(s.name) })),
     ...(paired ? { pairedCpu: paired } : {}),
+    ...(args.instructions ? { instructions: Object.fromEntries(instructions) } : {}),
   };
   fs.writeFileSync(args.json!, JSON.stringify(report, null, 2) + '\n');
   process.stdout.write(`\nwrote ${args.json}\n`);
