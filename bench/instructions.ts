@@ -52,7 +52,8 @@ export function requireCallgrind(): void {
  * `chunks` chunks of `requestsPerChunk` requests each (callgrind's counters
  * zeroed before and dumped after each). The command must be a Node.js
  * process or anything valgrind runs; its JIT code is followed
- * (--smc-check=all-non-file). Throws when a request fails.
+ * (--smc-check=all-non-file). Throws when a request fails or a chunk's
+ * counters cannot be zeroed or dumped.
  */
 export async function measureInstructions(template: string, warmUpRequests: number, chunks: number, requestsPerChunk: number): Promise<InstructionFigures> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lp-instructions-'));
@@ -67,11 +68,9 @@ export async function measureInstructions(template: string, warmUpRequests: numb
     await loadAll(url, warmUpRequests);
     const perRequest: number[] = [];
     for (let chunk = 1; chunk <= chunks; chunk++) {
-      // valgrind runs the command in place, so its pid is the one callgrind_control names.
-      execFileSync('callgrind_control', ['--zero', String(sidecar.pid)], { stdio: 'ignore' });
+      controlCallgrind(sidecar.pid, '--zero');
       await loadAll(url, requestsPerChunk);
-      execFileSync('callgrind_control', ['--dump', String(sidecar.pid)], { stdio: 'ignore' });
-      perRequest.push(readDumpedInstructions(`${countsFile}.${chunk}`) / requestsPerChunk);
+      perRequest.push(dumpInstructions(sidecar.pid, dir) / requestsPerChunk);
     }
     return { lowestChunk: Math.min(...perRequest), medianChunk: median(perRequest), chunks: perRequest, warmUpRequests, requestsPerChunk };
   } finally {
@@ -86,9 +85,31 @@ async function loadAll(url: string, requests: number): Promise<void> {
   if (load.non2xx + load.errors > 0) throw new Error(`${load.non2xx} non-2xx answers and ${load.errors} errors under callgrind`);
 }
 
-/** The "summary:" line of a callgrind dump: instructions (Ir) since the counters were last zeroed. */
-function readDumpedInstructions(file: string): number {
-  const summary = /^summary: (\d+)$/m.exec(fs.readFileSync(file, 'utf8'));
-  if (!summary) throw new Error(`no "summary:" line in callgrind's dump ${file}`);
-  return Number(summary[1]);
+/**
+ * Sends a command to the callgrind of `pid` alone (valgrind runs the command
+ * in place, so the pid is the one callgrind_control names; without one it
+ * would reach every callgrind on the machine). callgrind_control exits 0 even
+ * when no such process is found, so its output is checked for "OK.".
+ */
+function controlCallgrind(pid: number, command: '--zero' | '--dump'): void {
+  const output = execFileSync('callgrind_control', [command, String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (!/\bOK\.\s*$/.test(output)) throw new Error(`callgrind_control ${command} ${pid} did not succeed: ${output.trim()}`);
+}
+
+/**
+ * Dumps the counters of `pid` and reads the one new dump file in `dir`: its
+ * "totals:" line, the instructions (Ir) since the counters were last zeroed.
+ * Throws unless exactly one new dump appeared, so a dump asked for by anyone
+ * else is never read as a chunk.
+ */
+function dumpInstructions(pid: number, dir: string): number {
+  const before = new Set(fs.readdirSync(dir));
+  controlCallgrind(pid, '--dump');
+  const added = fs.readdirSync(dir).filter((name) => !before.has(name));
+  if (added.length !== 1) throw new Error(`expected one new callgrind dump in ${dir}, found ${added.length}: ${added.join(', ')}`);
+  const file = path.join(dir, added[0]);
+  const totals = /^totals: (\d+)$/m.exec(fs.readFileSync(file, 'utf8'));
+  if (!totals) throw new Error(`no "totals:" line in callgrind's dump ${file}`);
+  fs.rmSync(file);
+  return Number(totals[1]);
 }

@@ -85,11 +85,13 @@ function quantile(sorted: readonly number[], q: number): number {
 }
 
 /**
- * Ratio ours/theirs of `cpuNs(slice) / requests` summed over slices, with the
- * slices' spread and a percentile bootstrap (slices resampled in pairs, as they
- * were measured) for its 95% interval.
+ * Ratio ours/theirs of CPU per request, each side's CPU (`cpuNs`) and
+ * requests summed over every slice first; with the per-slice ratios' median
+ * and quartiles, and a percentile bootstrap (slices resampled in pairs, as
+ * they were measured) for its 95% interval. Throws on no slices.
  */
 export function pairedRatio(ours: readonly SliceCpu[], theirs: readonly SliceCpu[], cpuNs: (slice: SliceCpu) => number): PairedRatio {
+  if (ours.length === 0 || ours.length !== theirs.length) throw new Error(`paired slices: ${ours.length} of ours against ${theirs.length} of theirs`);
   const ratioOfSums = (indexes: readonly number[]) => {
     let oursCpu = 0, oursRequests = 0, theirsCpu = 0, theirsRequests = 0;
     for (const i of indexes) {

@@ -43,14 +43,22 @@ export function readContextSwitches(pid: number): number {
 /**
  * CPU time of every live thread of `pid` so far, nanoseconds: the sum of the
  * first field of /proc/<pid>/task/<tid>/schedstat (time on a CPU). Finer than
- * /proc/<pid>/stat's 10 ms ticks, so one-second slices can be compared; a
- * thread that has exited is no longer counted (Node's threads live as long as
- * the process).
+ * /proc/<pid>/stat's 10 ms ticks, so one-second slices can be compared. A
+ * thread that has ended is no longer counted, so a difference of two readings
+ * misses the CPU of threads that ended between them (Node's own threads and
+ * the test driver's live as long as the process).
  */
 export function readThreadCpuNs(pid: number): number {
   let total = 0;
   for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
-    total += Number(fs.readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ', 1)[0]);
+    let schedstat: string;
+    try {
+      schedstat = fs.readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // the thread ended after the listing
+      throw err;
+    }
+    total += Number(schedstat.split(' ', 1)[0]);
   }
   return total;
 }

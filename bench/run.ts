@@ -54,6 +54,34 @@ const { values: args } = parseArgs({
     json: { type: 'string', default: 'bench-results.json' },
   },
 });
+/** What is wrong with the flags, one line a problem; empty when they can be run. */
+function flagProblems(): string[] {
+  const problems: string[] = [];
+  const wholeNumber = (flag: keyof typeof args, least: number) => {
+    const value = Number(args[flag]);
+    if (!Number.isInteger(value) || value < least) problems.push(`--${flag} ${String(args[flag])}: give a whole number of at least ${least}`);
+  };
+  const positive = (flag: keyof typeof args) => {
+    const value = Number(args[flag]);
+    if (!Number.isFinite(value) || value <= 0) problems.push(`--${flag} ${String(args[flag])}: give a number above 0`);
+  };
+  for (const flag of ['rounds', 'kills', 'held'] as const) wholeNumber(flag, 1);
+  for (const flag of ['seconds', 'flood-seconds', 'abuse-seconds', 'paired-seconds'] as const) positive(flag);
+  wholeNumber('instructions-warm-up', 0);
+  wholeNumber('instructions-chunks', 1);
+  wholeNumber('paired-slices', 2);
+  if (Number(args['paired-slices']) % 2 === 1) problems.push(`--paired-slices ${args['paired-slices']}: give an even number, so that each command goes first as often`);
+  if (args['paired-only'] && args['abuse-only']) problems.push('--paired-only and --abuse-only: give one of them');
+  if (args['paired-only'] && !args.vs) problems.push('--paired-only compares with another command: give it with --vs');
+  return problems;
+}
+
+const problems = flagProblems();
+if (problems.length > 0) {
+  for (const problem of problems) process.stderr.write(`bench: ${problem}\n`);
+  process.exit(2);
+}
+
 const ROUNDS = Number(args.rounds);
 const LOAD_SECONDS = Number(args.seconds);
 const FLOOD_SECONDS = Number(args['flood-seconds']);
@@ -419,7 +447,7 @@ function printPairedTable(figures: PairedCpuFigures): void {
     ['process', 'ours (ms)', 'theirs (ms)', 'ours/theirs, ratio of sums', '95% interval (bootstrap)', 'slice ratios: median (quartiles)'],
     [
       ['sidecar', figures.ours.sidecarCpuMsPerCheck.toFixed(4), figures.theirs.sidecarCpuMsPerCheck.toFixed(4), ...ratio(figures.sidecarRatio)],
-      ['driver (one program for both: the noise floor)', figures.ours.driverCpuMsPerCheck.toFixed(4), figures.theirs.driverCpuMsPerCheck.toFixed(4), ...ratio(figures.driverRatio)],
+      ['driver (one program for both: the noise floor when both send the same calls)', figures.ours.driverCpuMsPerCheck.toFixed(4), figures.theirs.driverCpuMsPerCheck.toFixed(4), ...ratio(figures.driverRatio)],
     ],
   );
 }
@@ -445,7 +473,6 @@ async function main(): Promise<void> {
   // Ours is the bundle the image runs.
   const subjects: Subject[] = [{ name: 'ours', command: await buildBundleCommand() }];
   if (args.vs) subjects.push({ name: 'theirs', command: args.vs });
-  else if (args['paired-only']) throw new Error('--paired-only compares with another command: give it with --vs');
   if (args.instructions) requireCallgrind();
   const paired = args.vs && !args['abuse-only'] ? await measurePaired(subjects[0], subjects[1]) : undefined;
   const instructions = new Map<string, InstructionFigures>();

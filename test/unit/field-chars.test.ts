@@ -1,11 +1,11 @@
-// The field-syntax character classes (src/wire/field-chars.ts) against the
+// The field-syntax character classes (src/wire/http-semantics/field-chars.ts) against the
 // grammar written as regular expressions straight from RFC 9110: every
 // single character up to U+017F, then random strings over a mix of the
 // classes' edges.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { hasControlChar, hasInvalidFieldValueChar, isLowerCaseToken, isThreeDigits, isToken } from '../../src/wire/field-chars';
+import { hasControlChar, hasInvalidFieldValueChar, isLowerCaseToken, isThreeDigits, isToken } from '../../src/wire/http-semantics/field-chars';
 
 /** RFC 9110 section 5.6.2 tchar, section 5.5 field-value, section 15 status-code, as regular expressions. */
 const GRAMMAR: readonly [string, (text: string) => boolean, RegExp][] = [

@@ -79,7 +79,8 @@ function requestHeaders(method: string, grpcTimeout: string | undefined): readon
   ];
   if (grpcTimeout !== undefined) fields.push(['grpc-timeout', grpcTimeout]);
   fields.push(['user-agent', 'csi-livenessprobe-ts']);
-  Object.freeze(fields); // the session encodes a list once (hpack/encoder.ts headerBlock)
+  for (const field of fields) Object.freeze(field); // the session encodes a list once (hpack/encoder.ts headerBlock)
+  Object.freeze(fields);
   lastRequestHeaders.set(method, { grpcTimeout, fields });
   return fields;
 }

@@ -23,7 +23,7 @@
 // client's business (RFC 9113 section 8.1); this file judges field lists.
 // Hand-written for the reason message-framing.ts gives.
 
-import { isThreeDigits } from '../field-chars';
+import { isThreeDigits } from '../http-semantics/field-chars';
 import type { HeaderField } from '../hpack/decoder';
 import type { GrpcWireProblem } from './wire-error';
 

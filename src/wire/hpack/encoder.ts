@@ -42,9 +42,10 @@ const encodedBlocks = new WeakMap<FieldList, Buffer>();
 
 /**
  * The header block of `fields` (names lower-case, pseudo-headers first,
- * latin1 text), the same Buffer for the same list object: the list must not
- * change once encoded (the caller's lists are frozen in practice: built once,
- * never written). The Buffer must not be written to either.
+ * latin1 text), the same Buffer for the same list object: neither the list
+ * nor its entries may change once encoded (the sidecar's lists are frozen,
+ * entries too). The Buffer must not be written to either; it may share
+ * Buffer's pool with other small buffers, which never write over it.
  */
 export function headerBlock(fields: FieldList): Buffer {
   let block = encodedBlocks.get(fields);

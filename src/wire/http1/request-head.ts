@@ -18,7 +18,7 @@
 // then the server's Expect rule (417). Go's net/http server.go readRequest, request.go readRequest,
 // transfer.go readTransfer, net/textproto reader.go ReadMIMEHeader.
 
-import { hasControlChar, hasInvalidFieldValueChar, isToken } from '../field-chars';
+import { hasControlChar, hasInvalidFieldValueChar, isDigitAt, isToken } from '../http-semantics/field-chars';
 
 export interface RequestHead {
   readonly method: string;
@@ -79,10 +79,10 @@ const URL_USERINFO = /^[0-9A-Za-z\-._:~!$&'()*+,;=%@]*$/;
 const VALID_HOST = /^[0-9A-Za-z!$%&'()*+,\-.:;=[\]_~]*$/;
 /** RFC 9112 section 5.2: obs-fold lines start with SP or HTAB. */
 const SP = 0x20;
-const SLASH = 0x2f;
 const HTAB = 0x09;
 const CR = 0x0d;
 const LF = 0x0a;
+const SLASH = 0x2f;
 /** Go's Content-Length: strconv.ParseUint(value, 10, 63). */
 const MAX_CONTENT_LENGTH = (1n << 63n) - 1n;
 
@@ -163,11 +163,6 @@ interface RequestLine {
  * RFC 9112 section 3: method SP request-target SP HTTP-version, read as Go
  * reads it (split at the first two spaces; the version exactly HTTP/d.d).
  */
-function isDigit(text: string, at: number): boolean {
-  const code = text.charCodeAt(at);
-  return code >= 0x30 && code <= 0x39;
-}
-
 function parseRequestLine(line: string): RequestLine | string {
   const firstSpace = line.indexOf(' ');
   const secondSpace = firstSpace < 0 ? -1 : line.indexOf(' ', firstSpace + 1);
@@ -176,7 +171,7 @@ function parseRequestLine(line: string): RequestLine | string {
   if (!isToken(method)) return `invalid method ${JSON.stringify(method)}`;
   // Go's ParseHTTPVersion: exactly "HTTP/" digit "." digit.
   const at = secondSpace + 1;
-  if (line.length - at !== 8 || !line.startsWith('HTTP/', at) || !isDigit(line, at + 5) || line[at + 6] !== '.' || !isDigit(line, at + 7)) {
+  if (line.length - at !== 8 || !line.startsWith('HTTP/', at) || !isDigitAt(line, at + 5) || line[at + 6] !== '.' || !isDigitAt(line, at + 7)) {
     return `malformed HTTP version ${JSON.stringify(line.slice(at))}`;
   }
   const target = line.slice(firstSpace + 1, secondSpace);
@@ -192,42 +187,42 @@ function parseRequestLine(line: string): RequestLine | string {
  * a "%" not followed by two hex digits, a port that is not digits.
  */
 function checkTarget(target: string): string | undefined {
-  if (target === '') return targetProblem('empty', target);
-  if (hasControlChar(target)) return targetProblem('control character', target);
+  if (target === '') return badTarget('empty', target);
+  if (hasControlChar(target)) return badTarget('control character', target);
   if (target === '*') return undefined;
   let rest = target;
   const scheme = target.charCodeAt(0) === SLASH ? null : SCHEME.exec(target); // a scheme starts with a letter
-  if (target.startsWith(':')) return targetProblem('missing scheme', target);
+  if (target.startsWith(':')) return badTarget('missing scheme', target);
   if (scheme) rest = target.slice(scheme[0].length);
   const queryAt = rest.indexOf('?');
   if (queryAt >= 0) rest = rest.slice(0, queryAt);
-  if (!rest.startsWith('/')) return scheme ? undefined : targetProblem('not an absolute path', target);
+  if (!rest.startsWith('/')) return scheme ? undefined : badTarget('not an absolute path', target);
   if (scheme && rest.startsWith('//')) {
     const authorityEnd = rest.indexOf('/', 2);
     const authority = rest.slice(2, authorityEnd < 0 ? undefined : authorityEnd);
     const at = authority.lastIndexOf('@');
     const host = authority.slice(at + 1);
-    if (at >= 0 && !URL_USERINFO.test(authority.slice(0, at))) return targetProblem('invalid userinfo', target);
-    if (BAD_PERCENT_ESCAPE.test(authority)) return targetProblem('invalid URL escape', target);
+    if (at >= 0 && !URL_USERINFO.test(authority.slice(0, at))) return badTarget('invalid userinfo', target);
+    if (BAD_PERCENT_ESCAPE.test(authority)) return badTarget('invalid URL escape', target);
     // RFC 3986 section 3.2.2: an IP literal in brackets, then an optional ":port"; else the port follows the last ":".
     let port = '';
     if (host.startsWith('[')) {
       const close = host.lastIndexOf(']');
-      if (close < 0) return targetProblem('missing "]" in host', target);
+      if (close < 0) return badTarget('missing "]" in host', target);
       port = host.slice(close + 1);
     } else if (host.includes(':')) {
       port = host.slice(host.lastIndexOf(':'));
     }
-    if (port !== '' && !/^:[0-9]*$/.test(port)) return targetProblem('invalid port', target);
+    if (port !== '' && !/^:[0-9]*$/.test(port)) return badTarget('invalid port', target);
     const zoneAt = host.indexOf('%25');
-    if (!URL_HOST.test(host) || URL_HOST_ASCII_ESCAPE.test(zoneAt < 0 ? host : host.slice(0, zoneAt))) return targetProblem('invalid host', target);
+    if (!URL_HOST.test(host) || URL_HOST_ASCII_ESCAPE.test(zoneAt < 0 ? host : host.slice(0, zoneAt))) return badTarget('invalid host', target);
     rest = authorityEnd < 0 ? '' : rest.slice(authorityEnd);
   }
-  if (rest.includes('%') && BAD_PERCENT_ESCAPE.test(rest)) return targetProblem('invalid URL escape', target);
+  if (rest.includes('%') && BAD_PERCENT_ESCAPE.test(rest)) return badTarget('invalid URL escape', target);
   return undefined;
 }
 
-function targetProblem(what: string, target: string): string {
+function badTarget(what: string, target: string): string {
   return `${what} in request target ${JSON.stringify(target)}`;
 }
 

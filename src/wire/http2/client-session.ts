@@ -49,7 +49,7 @@ import {
   writeFrameHeader,
 } from './frames';
 import { HeaderField, HpackDecoder } from '../hpack/decoder';
-import { hasInvalidFieldValueChar, isLowerCaseToken, isThreeDigits } from '../field-chars';
+import { hasInvalidFieldValueChar, isLowerCaseToken, isThreeDigits } from '../http-semantics/field-chars';
 import { headerBlock } from '../hpack/encoder';
 import { HpackError } from '../hpack/error';
 import { quoteGo } from '../../go/quote';

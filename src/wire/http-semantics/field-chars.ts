@@ -1,10 +1,10 @@
-// Character classes of HTTP field syntax (RFC 9110 section 5), shared by the
-// HTTP/1.1 request parser and the HTTP/2 response checks. Each test is a loop
-// over a 128-entry table rather than a regular expression: a field is checked
-// on every request and every answer, and a RegExp test costs a call into the
-// regexp engine per field (measured with callgrind on the sidecar: the field
-// regexps took about 5,000 instructions a check, of some 220,000). Text is one
-// character per byte (latin1), as both parsers decode it.
+// Character classes of HTTP field syntax (RFC 9110 sections 5 and 15), shared
+// by the HTTP/1.1 request parser and the HTTP/2 response checks. Each test is
+// a loop over the characters (tokens look each up in a 128-entry table, the
+// others compare code ranges) rather than a regular expression: fields are
+// checked on every request and every answer, and a RegExp test is a call into
+// the regexp engine per field. Text is one character per byte (latin1), as
+// both parsers decode it.
 
 const TCHAR = 1;
 const LOWER_CASE_TCHAR = 2;
@@ -67,7 +67,8 @@ export function isThreeDigits(text: string): boolean {
   return text.length === 3 && isDigitAt(text, 0) && isDigitAt(text, 1) && isDigitAt(text, 2);
 }
 
-function isDigitAt(text: string, at: number): boolean {
+/** Whether the character at `at` is an ASCII digit (false past the end). */
+export function isDigitAt(text: string, at: number): boolean {
   const code = text.charCodeAt(at);
   return code >= 0x30 && code <= 0x39;
 }
