@@ -19,7 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runLoad } from './load';
 import { median } from './proc';
-import { freePort, startDriver, startSubject, waitForHealthy } from './processes';
+import { Pair, startPair } from './processes';
 
 export interface InstructionFigures {
   /** Instructions per request (user space, all threads) in the chunk with the fewest. */
@@ -57,27 +57,29 @@ export function requireCallgrind(): void {
  */
 export async function measureInstructions(template: string, warmUpRequests: number, chunks: number, requestsPerChunk: number): Promise<InstructionFigures> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lp-instructions-'));
-  const socketPath = path.join(dir, 'csi.sock');
   const countsFile = path.join(dir, 'callgrind.out');
-  const driver = await startDriver(socketPath);
-  const port = await freePort();
-  const sidecar = startSubject(`valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file=${countsFile} ${template}`, socketPath, port);
   try {
-    const url = `http://127.0.0.1:${port}/healthz`;
-    await waitForHealthy(url, START_TIMEOUT_MS);
-    await loadAll(url, warmUpRequests);
-    const perRequest: number[] = [];
-    for (let chunk = 1; chunk <= chunks; chunk++) {
-      controlCallgrind(sidecar.pid, '--zero');
-      await loadAll(url, requestsPerChunk);
-      perRequest.push(dumpInstructions(sidecar.pid, dir) / requestsPerChunk);
+    const pair = await startPair(`valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file=${countsFile} ${template}`, { healthyWithinMs: START_TIMEOUT_MS });
+    try {
+      return await countChunks(pair, dir, warmUpRequests, chunks, requestsPerChunk);
+    } finally {
+      await pair.stop();
     }
-    return { lowestChunk: Math.min(...perRequest), medianChunk: median(perRequest), chunks: perRequest, warmUpRequests, requestsPerChunk };
   } finally {
-    await sidecar.stop();
-    await driver.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function countChunks(pair: Pair, dir: string, warmUpRequests: number, chunks: number, requestsPerChunk: number): Promise<InstructionFigures> {
+  await loadAll(pair.url, warmUpRequests);
+  const perRequest: number[] = [];
+  for (let chunk = 1; chunk <= chunks; chunk++) {
+    // valgrind runs the command in place, so its pid is the one callgrind_control names.
+    controlCallgrind(pair.sidecar.pid, '--zero');
+    await loadAll(pair.url, requestsPerChunk);
+    perRequest.push(dumpInstructions(pair.sidecar.pid, dir) / requestsPerChunk);
+  }
+  return { lowestChunk: Math.min(...perRequest), medianChunk: median(perRequest), chunks: perRequest, warmUpRequests, requestsPerChunk };
 }
 
 async function loadAll(url: string, requests: number): Promise<void> {

@@ -2,8 +2,10 @@
 // command (ours, or any other given with {address} and {port} placeholders).
 
 import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { bundleSidecar, SIDECAR_NODE_OPTIONS } from '../scripts/bundle';
 import { killAndWait, watchExit } from './child-exit';
@@ -95,4 +97,53 @@ export async function waitForHealthy(url: string, timeoutMs: number): Promise<nu
     if (performance.now() - startedAt > timeoutMs) throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** A test driver and a probe command answering for it. */
+export interface Pair {
+  readonly socketPath: string;
+  /** Replaced when a measurement kills and restarts the driver. */
+  driver: Running;
+  readonly sidecar: Running;
+  readonly url: string;
+  readonly startToFirst200Ms: number;
+  /** Kills both and removes their directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the test driver (with `driverArgs`) on a fresh socket and `template`
+ * on a free port (see startSubject), and resolves once /healthz answers 200.
+ * Throws when it has not within `healthyWithinMs`, both processes stopped.
+ */
+export async function startPair(template: string, { driverArgs = [], openFileLimit, healthyWithinMs = 30_000 }: { driverArgs?: readonly string[]; openFileLimit?: number; healthyWithinMs?: number } = {}): Promise<Pair> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lp-bench-'));
+  const socketPath = path.join(dir, 'csi.sock');
+  const driver = await startDriver(socketPath, driverArgs);
+  const port = await freePort();
+  const spawnedAt = performance.now();
+  const sidecar = startSubject(template, socketPath, port, openFileLimit);
+  const url = `http://127.0.0.1:${port}/healthz`;
+  const removeDir = () => fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    await waitForHealthy(url, healthyWithinMs);
+  } catch (err) {
+    await sidecar.stop();
+    await driver.stop();
+    removeDir();
+    throw err;
+  }
+  const pair: Pair = {
+    socketPath,
+    driver,
+    sidecar,
+    url,
+    startToFirst200Ms: performance.now() - spawnedAt,
+    async stop() {
+      await pair.sidecar.stop();
+      await pair.driver.stop();
+      removeDir();
+    },
+  };
+  return pair;
 }

@@ -25,7 +25,6 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AbuseFigures, measureAbuse } from './abuse';
 import type { AttackMode } from './attackers';
@@ -33,7 +32,7 @@ import { InstructionFigures, measureInstructions, requireCallgrind } from './ins
 import { runLoad } from './load';
 import { measurePairedCpu, PairedCpuFigures, PairedRatio } from './paired-cpu';
 import { median, readContextSwitches, readProcStats } from './proc';
-import { buildBundleCommand, freePort, getStatus, Running, startDriver, startSubject, waitForHealthy } from './processes';
+import { buildBundleCommand, getStatus, Pair, startDriver, startPair, waitForHealthy } from './processes';
 
 const { values: args } = parseArgs({
   options: {
@@ -165,43 +164,9 @@ interface SubjectFigures extends RoundFigures {
 
 const mib = (kib: number) => kib / 1024;
 
-interface Pair {
-  readonly socketPath: string;
-  /** Replaced when a measurement kills and restarts the driver. */
-  driver: Running;
-  readonly sidecar: Running;
-  readonly url: string;
-  readonly startToFirst200Ms: number;
-  stop(): Promise<void>;
-}
-
-/** One driver and one subject on a fresh socket and port. */
-async function startPair(subject: Subject, { driverArgs = [], openFileLimit }: { driverArgs?: readonly string[]; openFileLimit?: number } = {}): Promise<Pair> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lp-bench-'));
-  const socketPath = path.join(dir, 'csi.sock');
-  const driver = await startDriver(socketPath, driverArgs);
-  const port = await freePort();
-  const spawnedAt = performance.now();
-  const sidecar = startSubject(subject.command, socketPath, port, openFileLimit);
-  const url = `http://127.0.0.1:${port}/healthz`;
-  await waitForHealthy(url, 30_000);
-  const pair: Pair = {
-    socketPath,
-    driver,
-    sidecar,
-    url,
-    startToFirst200Ms: performance.now() - spawnedAt,
-    async stop() {
-      await pair.sidecar.stop();
-      await pair.driver.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  return pair;
-}
 
 async function measureRound(subject: Subject): Promise<RoundFigures> {
-  const pair = await startPair(subject);
+  const pair = await startPair(subject.command);
   try {
     await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
     const idleRssMiB = mib(readProcStats(pair.sidecar.pid).rssKiB);
@@ -236,7 +201,7 @@ async function measureRound(subject: Subject): Promise<RoundFigures> {
 
 /** Peak RSS (VmHWM) after a flood of 16 connections. */
 async function measureFlood(subject: Subject): Promise<number> {
-  const pair = await startPair(subject);
+  const pair = await startPair(subject.command);
   try {
     await runLoad(pair.url, 16, { seconds: FLOOD_SECONDS });
     return mib(readProcStats(pair.sidecar.pid).peakRssKiB);
@@ -247,7 +212,7 @@ async function measureFlood(subject: Subject): Promise<number> {
 
 /** CPU time and context switches (every thread) over QUIET_SPAN_MS of idling, metrics served, nothing scraping. */
 async function measureIdleCost(subject: Subject): Promise<{ idleCpuMs: number; idleContextSwitches: number }> {
-  const pair = await startPair(subject);
+  const pair = await startPair(subject.command);
   try {
     await new Promise((resolve) => setTimeout(resolve, QUIET_SETTLE_MS));
     const cpuBefore = readProcStats(pair.sidecar.pid).cpuMs;
@@ -264,7 +229,7 @@ async function measureIdleCost(subject: Subject): Promise<{ idleCpuMs: number; i
 
 /** Median time from SIGKILL of the driver to the first failing /healthz answer, over KILLS kills. */
 async function measureKillDetection(subject: Subject): Promise<number> {
-  const pair = await startPair(subject);
+  const pair = await startPair(subject.command);
   const samples: number[] = [];
   try {
     for (let i = 0; i < KILLS; i++) {
@@ -297,7 +262,7 @@ async function measureAbuseScenarios(subject: Subject): Promise<Record<string, A
   const figures: Record<string, AbuseFigures> = {};
   for (const scenario of ABUSE_SCENARIOS) {
     process.stderr.write(`abuse: ${scenario.label}: ${subject.name}\n`);
-    const pair = await startPair(subject, scenario);
+    const pair = await startPair(subject.command, scenario);
     try {
       await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
       const port = Number(new URL(pair.url).port);
@@ -312,9 +277,9 @@ async function measureAbuseScenarios(subject: Subject): Promise<Record<string, A
 /** Both subjects up side by side, each with its own driver, compared in alternating slices. */
 async function measurePaired(ours: Subject, theirs: Subject): Promise<PairedCpuFigures> {
   process.stderr.write(`paired CPU per check: ${PAIRED_SLICES} slices of ${PAIRED_SECONDS} s each\n`);
-  const oursPair = await startPair(ours);
+  const oursPair = await startPair(ours.command);
   try {
-    const theirsPair = await startPair(theirs);
+    const theirsPair = await startPair(theirs.command);
     try {
       const side = (name: string, pair: Pair) => ({ name, url: pair.url, sidecarPid: pair.sidecar.pid, driverPid: pair.driver.pid });
       return await measurePairedCpu(side(ours.name, oursPair), side(theirs.name, theirsPair), PAIRED_SLICES, PAIRED_SECONDS);
