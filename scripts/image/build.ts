@@ -1,40 +1,83 @@
-// `npm run image`: the container image from the repository's Dockerfile, built with buildah and
-// no registry, written as an OCI archive.
+// `npm run image`: the container image from the repository's Dockerfile for every platform of
+// IMAGE_PLATFORMS (linux/amd64, linux/arm64), built with buildah and no registry, written as one
+// OCI archive: an image index under one fully qualified reference.
 //
-//   node dist/scripts/image/build.js
+//   node dist/scripts/image/build.js [--reference=<registry>/<path>:<tag>] [--pull-base]
 //
 // As upstream builds its images, the artifact is made outside the image (the bundle and its
 // license texts, scripts/bundle.ts) and the Dockerfile copies it into the runtime base, the one
-// image the build needs. Where that base cannot be pulled it is assembled locally under its own
-// name (scripts/image/stand-in-base.ts) and the build runs with --pull=never.
+// image the build needs. The Dockerfile has no RUN, so a foreign platform's image is built without
+// emulation. By default the base is a local stand-in assembled per platform
+// (scripts/image/stand-in-base.ts) and replaces the FROM image (buildah build --from); with
+// --pull-base, buildah pulls the real base for each platform from its registry instead.
+//
+// Reproducible: every time written (image creation, history, file times in the layers, the archive's
+// entries) is SOURCE_DATE_EPOCH, taken from the environment or else from the commit (git log -1
+// --format=%ct); buildah's identity label (its version) is left out; the archive is tarred by
+// writeLayoutArchive. So the same commit, with the same Node.js and Debian packages, gives the
+// same bytes.
 
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { DockerfileParser } from 'dockerfile-ast';
 import { bundleSidecar } from '../bundle';
 import { requireContainerTools, ROOT, runContainerTool } from './container-tools';
-import { BaseSource, ensureBaseImage, inspectLocalImage, removeReplacedImage } from './stand-in-base';
+import { Layout, LayoutImage, readLayout, writeLayoutArchive } from './oci-layout';
+import { IMAGE_PLATFORMS, ImagePlatform, platformName } from './platforms';
+import { ensureStandInBase, inspectLocalImage, removeReplacedImage, StandInBase } from './stand-in-base';
 
 export const DOCKERFILE = path.join(ROOT, 'Dockerfile');
 export const IMAGE_DIR = path.join(ROOT, 'dist', 'image');
 /** The build context: the bundle and its license file, nothing else. */
 const CONTEXT_DIR = path.join(IMAGE_DIR, 'context');
+/** The OCI image layout the archive is made from. */
+const LAYOUT_DIR = path.join(IMAGE_DIR, 'layout');
 export const ARCHIVE_PATH = path.join(IMAGE_DIR, 'csi-livenessprobe-ts.tar');
-/** The build may copy a 120 MB base layer; a few minutes is the most it may take. */
+/** The registry of the example manifests' image (deploy/kubernetes/), the default reference's. */
+export const DEFAULT_REGISTRY = 'registry.example.com';
+/** A build may copy a 120 MB base layer per platform; a few minutes is the most one step may take. */
 const BUILD_TIMEOUT_MS = 300_000;
 
-export interface BuiltImage {
-  /** The name in local container storage, e.g. "localhost/csi-livenessprobe-ts:v0.1.0". */
-  readonly name: string;
-  /** The image ID (sha256 of its configuration). */
-  readonly id: string;
-  readonly baseImage: string;
-  readonly baseSource: BaseSource;
-  readonly archivePath: string;
-  readonly archiveBytes: number;
+/** One platform's image of a build. */
+export interface BuiltPlatformImage extends LayoutImage {
+  readonly platform: ImagePlatform;
+  /** Its name in local container storage: "<reference>-<architecture>". */
+  readonly localName: string;
+  /** Where its base came from. */
+  readonly baseSource: StandInBase['source'] | 'pulled';
+  /** The stand-in it was built on, when it was (its Node.js and Debian packages, for the SBOM). */
+  readonly standIn: StandInBase | undefined;
   /** The image's layers unpacked, as podman counts it. */
   readonly unpackedBytes: number;
+}
+
+export interface BuiltImage {
+  /** The fully qualified reference the archive names: "registry.example.com/csi-livenessprobe-ts:v0.1.0". */
+  readonly reference: string;
+  readonly baseImage: string;
+  readonly sourceDateEpochS: number;
+  /** The image index's digest. */
+  readonly indexDigest: string;
+  readonly images: readonly BuiltPlatformImage[];
+  readonly archivePath: string;
+  readonly archiveBytes: number;
+  /** The bundle the images carry (dist/image/context). */
+  readonly contextDir: string;
   readonly buildMs: number;
+}
+
+export interface BuildOptions {
+  /** Defaults to defaultImageReference(). */
+  readonly reference?: string;
+  /** Pull the real base per platform instead of assembling stand-ins. */
+  readonly pullBase?: boolean;
+  /** Defaults to sourceDateEpoch(). */
+  readonly sourceDateEpochS?: number;
+  /** Where to write the archive; defaults to ARCHIVE_PATH. */
+  readonly archivePath?: string;
+  readonly log?: (line: string) => void;
 }
 
 /** The one FROM image of the Dockerfile; throws when there is not exactly one. */
@@ -46,47 +89,157 @@ export function dockerfileBaseImage(): string {
   return image;
 }
 
-/** "csi-livenessprobe-ts:v0.1.0", from package.json. */
-export function imageReference(): string {
+/** "registry.example.com/csi-livenessprobe-ts:v0.1.0", from package.json: the example manifests' image. */
+export function defaultImageReference(): string {
   const { name, version } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
-  return `${name}:v${version}`;
+  return `${DEFAULT_REGISTRY}/${name}:v${version}`;
 }
 
 /**
- * Bundles the sidecar, makes sure the base image is in local storage, builds the Dockerfile with
- * buildah (--pull=never) and writes the OCI archive ARCHIVE_PATH. Throws naming the step that failed.
+ * What is wrong with `reference` as the archive's name, or undefined: it must be fully qualified
+ * (a registry host with a '.' or ':' or "localhost", a lower-case path, a tag) so that every runtime
+ * stores it under the name a kubelet asks for; a short name ("csi-livenessprobe-ts:v1") becomes
+ * "docker.io/library/..." for the kubelet but not for `ctr images import`. No digest: the build makes it.
  */
-export async function buildImage(log: (line: string) => void = () => undefined): Promise<BuiltImage> {
+export function referenceProblem(reference: string): string | undefined {
+  const match = /^([^/]+)\/([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*):([\w][\w.-]{0,127})$/.exec(reference);
+  if (!match) return `"${reference}" is not <registry>/<path>:<tag> (lower-case path, a tag, no digest)`;
+  const host = match[1];
+  if (!(host.includes('.') || host.includes(':') || host === 'localhost')) return `"${host}" is not a registry host (it has no '.' or ':' and is not localhost), so runtimes would read it as a Docker Hub path`;
+  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(host)) return `"${host}" is not a host[:port]`;
+  return undefined;
+}
+
+/** SOURCE_DATE_EPOCH from the environment, else the commit time of HEAD; throws when neither is known. */
+export function sourceDateEpoch(): number {
+  const given = process.env.SOURCE_DATE_EPOCH;
+  if (given !== undefined && given !== '') {
+    if (!/^\d+$/.test(given)) throw new Error(`SOURCE_DATE_EPOCH=${given}: expected whole seconds since 1970`);
+    return Number(given);
+  }
+  try {
+    return Number(execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim());
+  } catch (err) {
+    throw new Error('no SOURCE_DATE_EPOCH and no git commit to take it from; set SOURCE_DATE_EPOCH to the source\'s time', { cause: err });
+  }
+}
+
+/** Builds the Dockerfile for one platform on its base; returns the image ID. */
+function buildPlatformImage(platform: ImagePlatform, localName: string, base: StandInBase | undefined, epochS: number): string {
+  const previous = inspectLocalImage(localName);
+  if (previous) removeReplacedImage(previous.id);
+  const baseArgs = base ? ['--pull=never', `--from=${base.name}`] : ['--pull=always'];
+  runContainerTool(
+    'buildah',
+    ['build', '--quiet', ...baseArgs, `--platform=${platformName(platform)}`, `--timestamp=${epochS}`, '--identity-label=false', '--file', DOCKERFILE, '--tag', localName, CONTEXT_DIR],
+    BUILD_TIMEOUT_MS,
+  );
+  return inspectLocalImage(localName)!.id;
+}
+
+/**
+ * Frees `name` for the new image index: removes the manifest list of an earlier build, or the name
+ * from an image that holds it (one `podman load` of an earlier archive stored under the reference).
+ */
+function releaseName(name: string): void {
+  try {
+    runContainerTool('buildah', ['manifest', 'inspect', name]);
+    runContainerTool('buildah', ['manifest', 'rm', name]);
+    return;
+  } catch {
+    // not a manifest list
+  }
+  const holder = inspectLocalImage(name);
+  if (holder) runContainerTool('buildah', ['rmi', name]);
+}
+
+/**
+ * Bundles the sidecar, builds one image per IMAGE_PLATFORMS entry, joins them in an image index
+ * under `reference` and writes the OCI archive. Throws naming the step that failed.
+ */
+export async function buildImage(options: BuildOptions = {}): Promise<BuiltImage> {
   const startedAt = performance.now();
+  const log = options.log ?? (() => undefined);
+  const reference = options.reference ?? defaultImageReference();
+  const problem = referenceProblem(reference);
+  if (problem) throw new Error(`image reference: ${problem}`);
+  const epochS = options.sourceDateEpochS ?? sourceDateEpoch();
+  const archivePath = options.archivePath ?? ARCHIVE_PATH;
   requireContainerTools();
   fs.rmSync(CONTEXT_DIR, { recursive: true, force: true });
   await bundleSidecar(CONTEXT_DIR);
-  const reference = imageReference();
-  const name = `localhost/${reference}`;
-  // The image this build replaces goes first, so that a stand-in base it was built on can go too.
-  const previous = inspectLocalImage(name);
-  if (previous) removeReplacedImage(previous.id);
   const baseImage = dockerfileBaseImage();
-  const baseSource = ensureBaseImage(baseImage);
-  log(`base ${baseImage}: ${baseSource}`);
-  runContainerTool('buildah', ['build', '--quiet', '--pull=never', '--file', DOCKERFILE, '--tag', name, CONTEXT_DIR], BUILD_TIMEOUT_MS);
-  const id = inspectLocalImage(name)!.id;
-  fs.rmSync(ARCHIVE_PATH, { force: true });
-  runContainerTool('buildah', ['push', '--quiet', name, `oci-archive:${ARCHIVE_PATH}:${reference}`], BUILD_TIMEOUT_MS);
-  const unpackedBytes = Number(runContainerTool('podman', ['image', 'inspect', '--format', '{{.Size}}', name]));
-  return { name, id, baseImage, baseSource, archivePath: ARCHIVE_PATH, archiveBytes: fs.statSync(ARCHIVE_PATH).size, unpackedBytes, buildMs: performance.now() - startedAt };
+
+  const built: { platform: ImagePlatform; localName: string; id: string; base: StandInBase | undefined }[] = [];
+  for (const platform of IMAGE_PLATFORMS) {
+    const base = options.pullBase ? undefined : ensureStandInBase(baseImage, platform, epochS);
+    log(`${platformName(platform)}: base ${base ? `${base.name} (${base.source}; node ${base.node.version}, ${base.debianPackages.map((deb) => `${deb.name} ${deb.version}`).join(', ')})` : `${baseImage}, pulled`}`);
+    const localName = `${reference}-${platform.architecture}`;
+    built.push({ platform, localName, id: buildPlatformImage(platform, localName, base, epochS), base });
+  }
+
+  releaseName(reference);
+  runContainerTool('buildah', ['manifest', 'create', reference]);
+  for (const image of built) runContainerTool('buildah', ['manifest', 'add', reference, `containers-storage:${image.id}`]);
+  fs.rmSync(LAYOUT_DIR, { recursive: true, force: true });
+  runContainerTool('buildah', ['manifest', 'push', '--quiet', '--all', '--format=oci', reference, `oci:${LAYOUT_DIR}:${reference}`], BUILD_TIMEOUT_MS);
+  const layout: Layout = readLayout(LAYOUT_DIR);
+  if (layout.referenceName !== reference) throw new Error(`the layout names ${layout.referenceName}, not ${reference}`);
+  fs.mkdirSync(path.dirname(archivePath), { recursive: true });
+  writeLayoutArchive(LAYOUT_DIR, archivePath, epochS);
+
+  const images = built.map(({ platform, localName, id, base }): BuiltPlatformImage => {
+    const inLayout = layout.images.find((image) => image.architecture === platform.architecture && image.os === platform.os);
+    if (!inLayout) throw new Error(`the image index has no ${platformName(platform)} image`);
+    if (inLayout.configDigest !== `sha256:${id}`) throw new Error(`${platformName(platform)}: the index's image has configuration ${inLayout.configDigest}, the built image is ${id}`);
+    const unpackedBytes = Number(runContainerTool('podman', ['image', 'inspect', '--format', '{{.Size}}', id]));
+    return { ...inLayout, platform, localName, baseSource: base ? base.source : 'pulled', standIn: base, unpackedBytes };
+  });
+  if (layout.images.length !== images.length) throw new Error(`the image index lists ${layout.images.length} images, the build made ${images.length}`);
+  return {
+    reference,
+    baseImage,
+    sourceDateEpochS: epochS,
+    indexDigest: layout.indexDigest,
+    images,
+    archivePath,
+    archiveBytes: fs.statSync(archivePath).size,
+    contextDir: CONTEXT_DIR,
+    buildMs: performance.now() - startedAt,
+  };
 }
 
 const MB = 1e6;
 
+/** The lines `npm run image` prints: the reference, the index digest, and each platform's digest and sizes. */
+export function describeBuild(image: BuiltImage): string[] {
+  return [
+    `built ${image.reference} in ${(image.buildMs / 1000).toFixed(1)} s (SOURCE_DATE_EPOCH ${image.sourceDateEpochS})`,
+    `image index ${image.indexDigest}`,
+    ...image.images.map(
+      (platform) =>
+        `  ${platformName(platform.platform)}: manifest ${platform.manifestDigest}, image ID ${platform.configDigest.slice('sha256:'.length, 'sha256:'.length + 12)}, ` +
+        `${(platform.compressedBytes / MB).toFixed(1)} MB compressed, ${(platform.unpackedBytes / MB).toFixed(1)} MB unpacked, base ${platform.baseSource}; local name ${platform.localName}`,
+    ),
+    `wrote ${path.relative(process.cwd(), image.archivePath)}: ${(image.archiveBytes / MB).toFixed(1)} MB (${image.archiveBytes} bytes)`,
+  ];
+}
+
 if (require.main === module) {
-  buildImage((line) => process.stdout.write(`${line}\n`)).then(
-    (image) =>
-      process.stdout.write(
-        `built ${image.name} (${image.id.slice(0, 12)}) in ${(image.buildMs / 1000).toFixed(1)} s\n` +
-          `wrote ${path.relative(process.cwd(), image.archivePath)}: ${(image.archiveBytes / MB).toFixed(1)} MB (${image.archiveBytes} bytes); ` +
-          `unpacked ${(image.unpackedBytes / MB).toFixed(1)} MB\n`,
-      ),
+  let values: { reference?: string; 'pull-base'?: boolean };
+  try {
+    ({ values } = parseArgs({ options: { reference: { type: 'string' }, 'pull-base': { type: 'boolean' } } }));
+  } catch (err) {
+    process.stderr.write(`npm run image: ${(err as Error).message}\nusage: npm run image -- [--reference=<registry>/<path>:<tag>] [--pull-base]\n`);
+    process.exit(2);
+  }
+  const problem = values.reference === undefined ? undefined : referenceProblem(values.reference);
+  if (problem) {
+    process.stderr.write(`npm run image: --reference: ${problem}; e.g. --reference=registry.example.com/csi-livenessprobe-ts:v1\n`);
+    process.exit(2);
+  }
+  buildImage({ reference: values.reference, pullBase: values['pull-base'], log: (line) => process.stdout.write(`${line}\n`) }).then(
+    (image) => process.stdout.write(`${describeBuild(image).join('\n')}\n`),
     (err: unknown) => {
       process.stderr.write(`npm run image failed: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;

@@ -1,117 +1,134 @@
 // A local stand-in for the Dockerfile's base image (gcr.io/distroless/nodejs24-debian12:nonroot),
-// for machines that reach no container registry. It is assembled from the same parts the real
-// image is made of, each from a package source this machine does reach:
+// one per image platform, for machines that reach no container registry. It is assembled from the
+// same parts the real image is made of, each from a package source this machine does reach:
 //
-//   /nodejs/bin/node       the official Node.js binary of .node-version: npm package node-linux-<arch>,
-//                          which `npm ci` installs (devDependency "node")
-//   glibc, libstdc++       the files of Debian 12's packages libc6, libgcc-s1 and libstdc++6 installed
-//                          on this machine (distroless takes the same Debian 12 packages)
+//   /nodejs/bin/node       the official Node.js binary of .node-version for the platform: the npm
+//                          registry's node-linux-<arch>, at the integrity package-lock.json records
+//                          (scripts/image/node-binary.ts)
+//   glibc, libstdc++       the files of Debian 12's packages libc6, libgcc-s1 and libstdc++6 for the
+//                          platform's architecture (distroless takes the same Debian 12 packages;
+//                          scripts/image/debian-packages.ts)
 //   /etc/passwd, /etc/group  root, nobody and nonroot (65532), home /home/nonroot, as distroless has them
 //
 // What distroless has besides and the stand-in leaves out, since Node.js and the sidecar never read
 // them: ca-certificates, tzdata, netbase (/etc/services, /etc/protocols), the package status files.
 //
-// The stand-in carries the label STAND_IN_LABEL naming the versions of its parts; `npm run image`
-// reassembles it when one of them changes and leaves an image pulled from the registry (no label) alone.
+// Assembling copies files only, so a foreign architecture needs no emulation. Every file time is the
+// build's SOURCE_DATE_EPOCH (buildah commit --timestamp), so the same parts give the same layer.
+// Each stand-in is stored under its own name (standInName) with the label STAND_IN_LABEL naming its
+// parts, and is reassembled only when one of them changes.
 
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ROOT, runContainerTool } from './container-tools';
+import { runContainerTool } from './container-tools';
+import { DebianPackage, fetchRuntimePackages, unpackDebianPackage } from './debian-packages';
+import { fetchNodeBinary, NodeBinary } from './node-binary';
+import { ImagePlatform } from './platforms';
 
-/** The label that marks a stand-in base; its value lists the versions of the parts it was made of. */
+/** The label that marks a stand-in base; its value lists the parts it was made of. */
 export const STAND_IN_LABEL = 'csi-livenessprobe-ts.stand-in-base';
-/** The Debian 12 packages whose files make up the C and C++ runtime (libstdc++6 needs libgcc-s1). */
-const DEBIAN_RUNTIME_PACKAGES = ['libc6', 'libgcc-s1', 'libstdc++6'] as const;
 /** Package files no program reads at run time (documentation, debugger and compiler helpers). */
-const LEFT_OUT = /^\/usr\/share\/(doc|lintian|gdb|gcc)(\/|$)/;
+const LEFT_OUT = /^usr\/share\/(doc|lintian|gdb|gcc)(\/|$)/;
+/** Debian 12 merges these into /usr: the packages' files under them go to usr/<dir>, the rootfs has links. */
+const MERGED_USR_DIRS = ['lib', 'lib64', 'bin', 'sbin'] as const;
 const NONROOT_UID = 65532;
 
 const PASSWD = ['root:x:0:0:root:/root:/sbin/nologin', 'nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin', `nonroot:x:${NONROOT_UID}:${NONROOT_UID}:nonroot:/home/nonroot:/sbin/nologin`];
 const GROUP = ['root:x:0:', 'nobody:x:65534:', `tty:x:5:`, 'staff:x:50:', `nonroot:x:${NONROOT_UID}:`];
+/** Debian 12's os-release, as base-files writes it (the same for every 12.x point release). */
+const OS_RELEASE = [
+  'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"',
+  'NAME="Debian GNU/Linux"',
+  'VERSION_ID="12"',
+  'VERSION="12 (bookworm)"',
+  'VERSION_CODENAME=bookworm',
+  'ID=debian',
+  'HOME_URL="https://www.debian.org/"',
+  'SUPPORT_URL="https://www.debian.org/support"',
+  'BUG_REPORT_URL="https://bugs.debian.org/"',
+];
 
-/** The Node.js version the repository ships (.node-version). */
-export function shippedNodeVersion(): string {
-  return fs.readFileSync(path.join(ROOT, '.node-version'), 'utf8').trim();
+/** A stand-in base in local storage, and what it is made of. */
+export interface StandInBase {
+  /** Its name in local storage: "localhost/csi-livenessprobe-ts-stand-in-base:arm64". */
+  readonly name: string;
+  /** Image ID (the digest of its configuration). */
+  readonly id: string;
+  readonly node: NodeBinary;
+  readonly debianPackages: readonly DebianPackage[];
+  readonly source: 'stand-in, reused' | 'stand-in, assembled';
 }
 
-/**
- * The official Node.js binary of .node-version as npm installed it (package node-linux-<arch>, an
- * optional dependency pinned at .node-version). Throws when it is missing or reports another version.
- */
-export function officialNodeBinary(): string {
-  const version = shippedNodeVersion();
-  const packageName = `node-linux-${process.arch}`;
-  let manifest: string;
-  try {
-    manifest = require.resolve(`${packageName}/package.json`, { paths: [ROOT] });
-  } catch (err) {
-    throw new Error(`${packageName} is not installed; run npm ci (package.json's optionalDependencies pin it at .node-version)`, { cause: err });
+/** The local name of `platform`'s stand-in. */
+export function standInName(platform: ImagePlatform): string {
+  return `localhost/csi-livenessprobe-ts-stand-in-base:${platform.architecture}`;
+}
+
+/** Moves a package's path into the merged-/usr layout: "lib/x86_64-linux-gnu/libc.so.6" -> "usr/lib/...". */
+function mergedUsrPath(relative: string): string {
+  const [top, ...rest] = relative.split('/');
+  return (MERGED_USR_DIRS as readonly string[]).includes(top) ? ['usr', top, ...rest].join('/') : relative;
+}
+
+/** Copies the unpacked package tree `from` into `rootfs`: files and links, modes kept, merged /usr, LEFT_OUT dropped. */
+function copyPackageTree(from: string, rootfs: string): void {
+  for (const entry of fs.readdirSync(from, { recursive: true, withFileTypes: true })) {
+    if (entry.isDirectory()) continue; // directories are made as their files need them
+    const source = path.join(entry.parentPath, entry.name);
+    const relative = mergedUsrPath(path.relative(from, source));
+    if (LEFT_OUT.test(relative)) continue;
+    const target = path.join(rootfs, relative);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    if (entry.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(source), target);
+    else {
+      fs.copyFileSync(source, target);
+      fs.chmodSync(target, fs.statSync(source).mode & 0o7777);
+    }
   }
-  const binary = path.join(path.dirname(manifest), 'bin', 'node');
-  const reported = execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
-  if (reported !== `v${version}`) throw new Error(`${binary} is ${reported}, .node-version says ${version}; run npm ci`);
-  return binary;
 }
 
-/** "libc6 2.36-9+deb12u14; ..." for this machine's packages; throws unless this is Debian 12 with them installed. */
-function debianRuntimeVersions(): string {
-  const debianVersion = fs.existsSync('/etc/debian_version') ? fs.readFileSync('/etc/debian_version', 'utf8').trim() : 'not Debian';
-  if (!/^12\./.test(debianVersion)) {
-    throw new Error(`the stand-in base takes glibc and libstdc++ from this machine's Debian 12 packages, but /etc/debian_version is ${debianVersion}`);
+/** Writes the stand-in's file tree into `rootfs` (an empty folder). */
+function assembleRootfs(rootfs: string, node: NodeBinary, packages: readonly DebianPackage[]): void {
+  for (const dir of MERGED_USR_DIRS) {
+    fs.mkdirSync(path.join(rootfs, 'usr', dir), { recursive: true });
+    fs.symlinkSync(`usr/${dir}`, path.join(rootfs, dir));
   }
-  return DEBIAN_RUNTIME_PACKAGES.map((name) => `${name} ${execFileSync('dpkg-query', ['-W', '-f=${Version}', name], { encoding: 'utf8' })}`).join('; ');
-}
-
-/** Copies one package file, a symlink as a symlink, keeping its mode. */
-function copyPackageEntry(source: string, rootfs: string): void {
-  const stat = fs.lstatSync(source, { throwIfNoEntry: false });
-  if (!stat || stat.isDirectory()) return; // directories are made as their files need them
-  // Debian 12 merges /lib into /usr/lib: place the file where it really is, the rootfs has the same links.
-  const target = path.join(rootfs, fs.realpathSync(path.dirname(source)), path.basename(source));
-  if (fs.existsSync(target)) return; // the /lib -> usr/lib links, made by assembleRootfs
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  if (stat.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(source), target);
-  else fs.copyFileSync(source, target);
-  if (!stat.isSymbolicLink()) fs.chmodSync(target, stat.mode & 0o7777);
-}
-
-/** Writes the stand-in's file tree into `rootfs` (an empty folder); `home` becomes /home/nonroot. */
-function assembleRootfs(rootfs: string, nodeBinary: string): void {
-  for (const [link, target] of [['lib', 'usr/lib'], ['lib64', 'usr/lib64'], ['bin', 'usr/bin'], ['sbin', 'usr/sbin']]) {
-    fs.mkdirSync(path.join(rootfs, target), { recursive: true });
-    fs.symlinkSync(target, path.join(rootfs, link));
+  for (const deb of packages) {
+    const unpacked = fs.mkdtempSync(path.join(os.tmpdir(), `stand-in-${deb.name}-`));
+    try {
+      unpackDebianPackage(deb, unpacked);
+      copyPackageTree(unpacked, rootfs);
+    } finally {
+      fs.rmSync(unpacked, { recursive: true, force: true });
+    }
   }
-  const files = execFileSync('dpkg-query', ['-L', ...DEBIAN_RUNTIME_PACKAGES], { encoding: 'utf8' })
-    .split('\n')
-    .filter((line) => line.startsWith('/') && !LEFT_OUT.test(line));
-  for (const file of new Set(files)) copyPackageEntry(file, rootfs);
 
   fs.mkdirSync(path.join(rootfs, 'nodejs', 'bin'), { recursive: true });
-  fs.copyFileSync(nodeBinary, path.join(rootfs, 'nodejs', 'bin', 'node'));
+  fs.copyFileSync(node.binaryPath, path.join(rootfs, 'nodejs', 'bin', 'node'));
   fs.chmodSync(path.join(rootfs, 'nodejs', 'bin', 'node'), 0o755);
-  fs.copyFileSync(path.join(path.dirname(nodeBinary), '..', 'LICENSE'), path.join(rootfs, 'nodejs', 'LICENSE'));
+  fs.copyFileSync(node.licensePath, path.join(rootfs, 'nodejs', 'LICENSE'));
 
   fs.mkdirSync(path.join(rootfs, 'etc'), { recursive: true });
   fs.writeFileSync(path.join(rootfs, 'etc', 'passwd'), `${PASSWD.join('\n')}\n`);
   fs.writeFileSync(path.join(rootfs, 'etc', 'group'), `${GROUP.join('\n')}\n`);
-  fs.copyFileSync('/usr/lib/os-release', path.join(rootfs, 'etc', 'os-release'));
+  fs.writeFileSync(path.join(rootfs, 'etc', 'os-release'), `${OS_RELEASE.join('\n')}\n`);
   fs.mkdirSync(path.join(rootfs, 'tmp'));
   fs.chmodSync(path.join(rootfs, 'tmp'), 0o1777);
   fs.mkdirSync(path.join(rootfs, 'root'), { mode: 0o700 });
+  fs.chmodSync(path.join(rootfs, 'root'), 0o700);
 }
 
 /** The image ID of `image` in local storage and its STAND_IN_LABEL (undefined when unlabelled); null when there is no such image. */
-export function inspectLocalImage(image: string): { id: string; standIn: string | undefined } | null {
+export function inspectLocalImage(image: string): { id: string; standIn: string | undefined; architecture: string } | null {
   let inspected: string;
   try {
     inspected = runContainerTool('buildah', ['inspect', '--type', 'image', image]);
   } catch {
     return null;
   }
-  const parsed = JSON.parse(inspected) as { FromImageID: string; OCIv1: { config?: { Labels?: Record<string, string> } } };
-  return { id: parsed.FromImageID, standIn: parsed.OCIv1.config?.Labels?.[STAND_IN_LABEL] };
+  const parsed = JSON.parse(inspected) as { FromImageID: string; OCIv1: { architecture?: string; config?: { Labels?: Record<string, string> } } };
+  return { id: parsed.FromImageID, standIn: parsed.OCIv1.config?.Labels?.[STAND_IN_LABEL], architecture: parsed.OCIv1.architecture ?? '' };
 }
 
 /** Removes an image replaced under its name; one still used by a container or another image stays. */
@@ -123,40 +140,45 @@ export function removeReplacedImage(id: string): void {
   }
 }
 
-export type BaseSource = 'pulled' | 'stand-in, reused' | 'stand-in, assembled';
-
 /**
- * Makes sure `baseImage` is in local storage: an image pulled from the registry is used as it is;
- * otherwise the stand-in is (re)assembled unless one made of the same parts is there.
- * Returns where the base came from. Throws when a part is missing (see officialNodeBinary).
+ * Makes sure `platform`'s stand-in for `baseImage` is in local storage, made of today's parts with
+ * file times `sourceDateEpochS`: reused when one of the same parts is there, else (re)assembled.
+ * Throws when a part cannot be had (see fetchNodeBinary, fetchRuntimePackages) or buildah fails.
  */
-export function ensureBaseImage(baseImage: string): BaseSource {
-  const nodeBinary = officialNodeBinary();
-  const parts = `node ${shippedNodeVersion()} (npm node-linux-${process.arch}); ${debianRuntimeVersions()}`;
-  const existing = inspectLocalImage(baseImage);
-  if (existing && existing.standIn === undefined) return 'pulled';
-  if (existing?.standIn === parts) return 'stand-in, reused';
+export function ensureStandInBase(baseImage: string, platform: ImagePlatform, sourceDateEpochS: number): StandInBase {
+  const node = fetchNodeBinary(platform);
+  const debianPackages = fetchRuntimePackages(platform);
+  const parts = [
+    `node ${node.version} (npm ${node.packageName} ${node.integrity})`,
+    ...debianPackages.map((deb) => `${deb.name} ${deb.version} ${deb.architecture}`),
+    `SOURCE_DATE_EPOCH ${sourceDateEpochS}`,
+  ].join('; ');
+  const name = standInName(platform);
+  const existing = inspectLocalImage(name);
+  if (existing?.standIn === parts) return { name, id: existing.id, node, debianPackages, source: 'stand-in, reused' };
 
   const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), 'stand-in-base-'));
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'stand-in-home-'));
   let container = '';
   try {
-    assembleRootfs(rootfs, nodeBinary);
+    assembleRootfs(rootfs, node, debianPackages);
     container = runContainerTool('buildah', ['from', '--pull=never', 'scratch']);
     runContainerTool('buildah', ['copy', '--quiet', container, `${rootfs}/`, '/']);
     runContainerTool('buildah', ['copy', '--quiet', '--chown', `${NONROOT_UID}:${NONROOT_UID}`, container, `${home}/`, '/home/nonroot']);
     runContainerTool('buildah', [
       'config',
+      '--os', platform.os,
+      '--arch', platform.architecture,
       '--user', String(NONROOT_UID),
       '--workingdir', '/home/nonroot',
       '--env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       '--entrypoint', '["/nodejs/bin/node"]',
       '--cmd', '',
       '--label', `${STAND_IN_LABEL}=${parts}`,
-      '--label', `org.opencontainers.image.description=local stand-in for ${baseImage}, assembled by npm run image from ${parts}`,
+      '--label', `org.opencontainers.image.description=local stand-in for ${baseImage} (${platform.os}/${platform.architecture}), assembled by npm run image from ${parts}`,
       container,
     ]);
-    runContainerTool('buildah', ['commit', '--quiet', '--rm', container, baseImage]);
+    runContainerTool('buildah', ['commit', '--quiet', '--rm', '--timestamp', String(sourceDateEpochS), '--identity-label=false', container, name]);
     container = '';
     if (existing) removeReplacedImage(existing.id);
   } finally {
@@ -164,5 +186,5 @@ export function ensureBaseImage(baseImage: string): BaseSource {
     fs.rmSync(rootfs, { recursive: true, force: true });
     fs.rmSync(home, { recursive: true, force: true });
   }
-  return 'stand-in, assembled';
+  return { name, id: inspectLocalImage(name)!.id, node, debianPackages, source: 'stand-in, assembled' };
 }

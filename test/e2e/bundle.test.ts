@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { after, test, TestContext } from 'node:test';
 import { BUNDLE_FILE_NAME, bundleSidecar, gitCommit } from '../../scripts/bundle';
 import packageJson from '../../package.json';
+import { hostPlatform } from '../../scripts/image/platforms';
 import { FakeDriver } from '../helpers/fake-driver';
 import { imageCommandOutsideDocker } from '../helpers/image';
 import { runSidecarToExit, Sidecar, SidecarCommand } from '../helpers/sidecar';
@@ -39,7 +40,7 @@ test('bundle: --help prints usage and exits 0; --version names the package, vers
   const version = await runSidecarToExit(['--version'], 15_000, command);
   assert.equal(version.code, 0, version.stderr);
   const commit = gitCommit(); // what the build wrote in
-  const expected = `${packageJson.name} ${packageJson.version}${commit ? ` (git commit ${commit})` : ''}, node ${process.version}\n`;
+  const expected = `${packageJson.name} ${packageJson.version}${commit ? ` (git commit ${commit})` : ''}, node ${process.version} linux/${hostPlatform()!.architecture}\n`;
   assert.equal(version.stdout, expected);
 });
 

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { FakeDriver } from '../helpers/fake-driver';
 import packageJson from '../../package.json';
+import { hostPlatform } from '../../scripts/image/platforms';
 import { runSidecarToExit, Sidecar } from '../helpers/sidecar';
 import { makeTempDir } from '../helpers/tmp';
 
@@ -27,7 +28,7 @@ test('--version prints name, version and node on stdout, exit 0, whatever else i
     const result = await runSidecarToExit(args);
     assert.equal(result.code, 0, result.stderr);
     // A tsc build does not know its git commit; the bundle does (bundle.test.ts).
-    assert.equal(result.stdout, `${packageJson.name} ${packageJson.version}, node ${process.version}\n`);
+    assert.equal(result.stdout, `${packageJson.name} ${packageJson.version}, node ${process.version} linux/${hostPlatform()!.architecture}\n`);
     assert.equal(result.stderr, '');
   }
 });
