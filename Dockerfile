@@ -1,7 +1,10 @@
 # csi-livenessprobe-ts container image: the single-file bundle on distroless Node.js.
 #
-#   npm run image                      # buildah, no registry needed: writes dist/image/csi-livenessprobe-ts.tar
-#   npm run build && docker build -t csi-livenessprobe-ts:v0.1.0 -f Dockerfile dist/bundle
+#   npm run image        # buildah, no registry needed: linux/amd64 + linux/arm64 in dist/image/csi-livenessprobe-ts.tar
+#   npm run build && docker buildx build --platform linux/amd64,linux/arm64 \
+#     -t <registry>/csi-livenessprobe-ts:v0.1.0 --push -f Dockerfile dist/bundle
+#
+# No RUN: every platform's image is built by copying files, without emulation.
 #
 # As upstream's images are built, the artifact is made outside (npm run build: the bundle and
 # its license texts) and the build context is that folder alone; the runtime base is the one

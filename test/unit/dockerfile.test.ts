@@ -73,6 +73,19 @@ test('one Node.js version: .node-version is every node-linux-<arch> package npm 
   assert.match(readImageStages()[0].image, new RegExp(`nodejs${ENGINES_NODE_MAJOR}-`));
 });
 
+test('Renovate moves every Node.js pin in one change: its Node.js group names .node-version\'s package and every node-linux-<arch>', () => {
+  const renovate = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'renovate.json'), 'utf8')) as {
+    enabledManagers?: string[];
+    packageRules: { groupName?: string; matchPackageNames?: string[]; allowedVersions?: string }[];
+  };
+  // Renovate's nodenv manager reads .node-version and names it "node".
+  assert.ok(renovate.enabledManagers?.includes('nodenv') && renovate.enabledManagers.includes('npm'), 'the nodenv and npm managers');
+  const group = renovate.packageRules.find((rule) => rule.groupName === 'Node.js');
+  assert.ok(group, 'a packageRule with groupName "Node.js"');
+  assert.deepEqual([...(group.matchPackageNames ?? [])].sort(), ['node', ...NODE_BINARY_PACKAGES].sort());
+  assert.equal(group.allowedVersions, `<${Number(ENGINES_NODE_MAJOR) + 1}`, 'patch and minor releases of the supported major only');
+});
+
 test('the tests run on .node-version (npm puts node-linux-<arch>\'s bin first on PATH)', () => {
   assert.equal(process.version, `v${NODE_VERSION}`, `running on ${process.execPath}`);
 });
