@@ -171,6 +171,14 @@ for (const stack of DRIVER_STACKS) {
   });
 }
 
+test('/healthz and /readyz asked at once share one Probe, and each judges its answer its own way', async (t) => {
+  const { sidecar, driver } = await startPair(t, 'grpc-js', ['--ready', 'false', '--probe-delay-ms', '300'], ['--not-ready-grace=1m']);
+  const [healthz, readyz] = await Promise.all([sidecar.request('/healthz'), sidecar.request('/readyz')]);
+  assert.deepEqual(bodyAndStatus(healthz), [200, 'ok']);
+  assert.deepEqual(bodyAndStatus(readyz), [500, NOT_READY]);
+  assert.equal(driver.calls('Probe'), 1);
+});
+
 test('/readyz before the driver is known: 500 saying what it waits for, as /healthz', async (t) => {
   const socketPath = path.join(makeTempDir(t), 'csi.sock');
   const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0', '--not-ready-grace=1m']);
