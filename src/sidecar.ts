@@ -14,7 +14,7 @@ import type { SidecarOptions } from './cli/options';
 import { CsiConnection } from './csi/connection';
 import { ConnectionBudget } from './http/connection-budget';
 import { chooseConnectionBudget, readOpenFileLimit } from './http/connection-sizing';
-import { createHealthzHandler } from './http/healthz';
+import { createHealthzHandler, createReadyzHandler, HEALTHZ_PATH, READYZ_PATH } from './http/healthz';
 import { createMetricsHandler } from './http/metrics-endpoint';
 import { HttpListener, ListenError, RouteHandler } from './http/server';
 import { ShedReport } from './http/shed-report';
@@ -109,7 +109,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
   if (metrics) logger.onLineDropped = () => metrics.logLineDropped();
   const connection = new CsiConnection(options.csiAddress, logger, metrics);
   const discovery = new DriverDiscovery(connection, logger);
-  const check = new SharedHealthCheck(connection, discovery, options.probeTimeoutMs, logger, metrics);
+  const check = new SharedHealthCheck(connection, discovery, options.probeTimeoutMs, logger, metrics, options.notReadyGraceMs);
   const health = new DriverHealth(connection, discovery, check);
   const budget = createConnectionBudget(logger, metrics);
   const listeners: HttpListener[] = [];
@@ -136,7 +136,11 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
   if (metrics && options.metricsListen) {
     metricsAddress = await listen('metrics', new Map([[options.metricsPath, createMetricsHandler(metrics)]]), 'Separate metrics ServeMux listening');
   }
-  const healthRoutes = new Map<string, RouteHandler>([['/healthz', createHealthzHandler(health, metrics)]]);
+  const healthRoutes = new Map<string, RouteHandler>([
+    [HEALTHZ_PATH, createHealthzHandler(health, metrics)],
+    [READYZ_PATH, createReadyzHandler(health, metrics)],
+  ]);
+  // Set last: a --metrics-path of /readyz (upstream has no /readyz) takes the path, as it did before /readyz existed.
   if (metrics && options.metricsOnHealthListener) healthRoutes.set(options.metricsPath, createMetricsHandler(metrics));
   const healthAddress = await listen('health', healthRoutes, 'ServeMux listening');
 

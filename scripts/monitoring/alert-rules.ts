@@ -46,6 +46,20 @@ export const ALERT_RULES: readonly AlertRule[] = [
     },
   },
   {
+    alert: 'CSIDriverNotReady',
+    // The CSI spec's "healthy but still initializing": normal for a while after a start, worth a look when it lasts.
+    // Errors leave the gauge as it was, so a driver that fails and is not ready in turn keeps it at 0.
+    expr: withDriverName('csi_livenessprobe_driver_ready == 0'),
+    for: '10m',
+    labels: { severity: 'warning' },
+    annotations: {
+      summary: 'CSI driver {{ $labels.driver_name }} is not ready',
+      description:
+        'CSI driver {{ $labels.driver_name }} in pod {{ $labels.namespace }}/{{ $labels.pod }} has answered Probe with ready: false (still initializing) for 10 minutes; its other CSI calls may fail meanwhile. /readyz?verbose on the pod says for how long.',
+      runbook: runbook('CSIDriverNotReady'),
+    },
+  },
+  {
     alert: 'CSIDriverFlapping',
     expr: withDriverName('changes(csi_livenessprobe_last_check_success[15m]) >= 4'),
     for: '0m',

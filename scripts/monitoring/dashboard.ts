@@ -1,6 +1,6 @@
 // The Grafana dashboard for csi-livenessprobe-ts, built as code with
 // @grafana/grafana-foundation-sdk; generate.ts writes it to
-// deploy/monitoring/dashboard.json. Rows: health by driver and node, Probe
+// deploy/monitoring/dashboard.json. Rows: health and readiness by driver and node, Probe
 // latency, errors by code, connections, the sidecar's CPU and memory.
 
 import { DashboardBuilder, DatasourceVariableBuilder, QueryVariableBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
@@ -79,6 +79,14 @@ export function buildDashboard() {
         'Seconds since each pod last saw its driver healthy.',
         query(`time() - max by (namespace, pod, node) (csi_livenessprobe_last_success_timestamp_seconds{${POD_SELECTOR}} > 0)`, '{{node}} {{pod}}'),
       ),
+    )
+    .withPanel(
+      timeseries(
+        'Driver readiness',
+        'short',
+        "The driver's last Probe answer per pod (CSI spec ready): 1 ready, 0 not ready (still initializing); what /readyz answers.",
+        query(`max by (namespace, pod, node) (csi_livenessprobe_driver_ready{${POD_SELECTOR}})`, '{{node}} {{pod}}'),
+      ).span(24),
     )
     .withRow(new RowBuilder('Probe latency and errors'))
     .withPanel(

@@ -1,11 +1,14 @@
 // The driver's health as the sidecar knows it: a verdict on demand (a shared
 // Probe once the driver's name is known, what is awaited before that) and a
-// snapshot of everything behind it. What /healthz and its verbose report show.
+// snapshot of everything behind it. What /healthz, /readyz and their verbose
+// reports show. Both questions are answered from the same shared check, so a
+// request of either route may be answered by a Probe the other started.
 
 import type { CsiConnection } from '../csi/connection';
 import type { ConnectivityStateName } from '../csi/transport';
 import type { DriverDiscovery } from './driver-discovery';
 import type { CheckOutcome, SharedHealthCheck } from './health-check';
+import { judgeReadiness } from './not-ready-grace';
 import type { CancelSignal } from '../cancel-signal';
 
 export interface HealthVerdict {
@@ -14,6 +17,13 @@ export interface HealthVerdict {
   readonly reason: string;
 }
 
+/**
+ * What is asked of the driver: liveness (/healthz: is it alive, upstream's
+ * verdict, with the opt-in not-ready grace) or readiness (/readyz: has it
+ * answered ready, the CSI spec's `ready`).
+ */
+export type HealthQuestion = 'liveness' | 'readiness';
+
 export interface HealthSnapshot {
   /** undefined until GetPluginInfo has named the driver. */
   readonly driverName: string | undefined;
@@ -21,6 +31,14 @@ export interface HealthSnapshot {
   readonly address: string;
   readonly connectionState: ConnectivityStateName;
   readonly lastCheck: CheckOutcome | undefined;
+  /** --not-ready-grace in milliseconds; 0 when not set. */
+  readonly notReadyGraceMs: number;
+}
+
+/** The verdict an outcome gives to `question`. */
+function verdictOf(outcome: CheckOutcome, question: HealthQuestion): HealthVerdict {
+  const { passed, reason } = question === 'liveness' ? outcome.liveness : judgeReadiness(outcome.answer, outcome.reason);
+  return { healthy: passed, reason };
 }
 
 export class DriverHealth {
@@ -34,11 +52,10 @@ export class DriverHealth {
    * Never rejects: a failing or absent driver is a verdict with its reason.
    * `clientGone` aborts when the asking client has gone (see SharedHealthCheck.run).
    */
-  async verdict(clientGone?: CancelSignal): Promise<HealthVerdict> {
+  async verdict(clientGone?: CancelSignal, question: HealthQuestion = 'liveness'): Promise<HealthVerdict> {
     // Serving from the start: before the name is known, say what is awaited instead of probing.
     if (this.discovery.driverName === undefined) return { healthy: false, reason: this.discovery.waitingReason() };
-    const { healthy, reason } = await this.check.run(clientGone);
-    return { healthy, reason };
+    return verdictOf(await this.check.run(clientGone), question);
   }
 
   /**
@@ -46,11 +63,11 @@ export class DriverHealth {
    * waiting for one; undefined if there is none. Keeps recent verdicts coming
    * for the requests after this one (SharedHealthCheck.refresh).
    */
-  recentVerdict(maxAgeMs: number): HealthVerdict | undefined {
+  recentVerdict(maxAgeMs: number, question: HealthQuestion = 'liveness'): HealthVerdict | undefined {
     if (this.discovery.driverName === undefined) return undefined;
     this.check.refresh();
     const outcome = this.check.recentOutcome(maxAgeMs);
-    return outcome && { healthy: outcome.healthy, reason: outcome.reason };
+    return outcome && verdictOf(outcome, question);
   }
 
   snapshot(): HealthSnapshot {
@@ -59,6 +76,7 @@ export class DriverHealth {
       address: this.connection.address.display,
       connectionState: this.connection.state,
       lastCheck: this.check.lastOutcome,
+      notReadyGraceMs: this.check.notReadyGraceMs,
     };
   }
 }

@@ -21,9 +21,10 @@ import { Logger } from '../log/logger';
 import type { MetricsRecorder } from '../metrics/recorder';
 import type { DriverDiscovery } from './driver-discovery';
 import { CancelSignal, Cancellation } from '../cancel-signal';
+import { formatGoDuration } from '../go/duration';
+import { formatMillis, judgeLiveness, NOT_READY_REASON, NotReadyStretch, NotReadyStretches, ProbeAnswer, RouteVerdict } from './not-ready-grace';
 
-/** Upstream's /healthz body for a driver whose Probe says ready=false. */
-export const NOT_READY_REASON = 'driver responded but is not ready';
+export { NOT_READY_REASON } from './not-ready-grace';
 
 /**
  * How young a call in flight must be for a new request to share its answer.
@@ -48,9 +49,16 @@ export const JOIN_WINDOW_MS = 500;
 export const MAX_CALLS_IN_FLIGHT = 64;
 
 export interface CheckOutcome {
+  /** The driver answered ready (`ready` true or absent): upstream's healthy check. */
   readonly healthy: boolean;
+  /** What the Probe said: ready, not ready (healthy but initializing, in the CSI spec's words), or nothing (failed). */
+  readonly answer: ProbeAnswer;
   /** "ok", the not-ready text, or the error text: upstream's /healthz body. */
   readonly reason: string;
+  /** The /healthz verdict: `healthy`, or with --not-ready-grace a not-ready driver still within its grace. */
+  readonly liveness: RouteVerdict;
+  /** The driver's not-ready stretch as of this Probe; undefined when its last answer was ready (or none came yet). */
+  readonly notReady: NotReadyStretch | undefined;
   readonly durationMs: number;
   /** When the check finished (ms since the epoch). */
   readonly finishedAt: number;
@@ -97,13 +105,16 @@ export class SharedHealthCheck {
   private lastOutcomeStartedAt = -Infinity;
   /** performance.now() when `lastOutcome` was recorded. */
   private lastOutcomeRecordedAt = -Infinity;
+  private readonly notReadyStretches = new NotReadyStretches();
 
+  /** `notReadyGraceMs`: --not-ready-grace in milliseconds; 0 fails `ready: false` at once, as upstream. */
   constructor(
     private readonly connection: CsiConnection,
     private readonly discovery: DriverDiscovery,
     private readonly probeTimeoutMs: number,
     private readonly logger: Logger,
     private readonly metrics: MetricsRecorder | undefined,
+    readonly notReadyGraceMs = 0,
   ) {}
 
   /**
@@ -184,7 +195,8 @@ export class SharedHealthCheck {
       this.lastOutcome = outcome;
       this.lastOutcomeStartedAt = call.startedAt;
       this.lastOutcomeRecordedAt = performance.now();
-      this.metrics?.checkCompleted(outcome.healthy);
+      this.metrics?.checkCompleted(outcome.liveness.passed);
+      if (outcome.answer !== 'failed') this.metrics?.driverReadyAnswered(outcome.healthy);
     }
     if (!outcome.healthy || this.calls.length === 0) return; // an older call may still be answered: its requests wait for their own answer
     for (const older of this.calls.filter((c) => c.lastJoinedAt <= call.startedAt)) {
@@ -213,23 +225,42 @@ export class SharedHealthCheck {
   /** Sends the call's Probe and hands its outcome on. Never rejects: a misbehaving driver is a failed check with its reason. */
   private async probeAndAnswer(call: CallInFlight): Promise<void> {
     if (this.logger.enabled(5)) this.logger.infoAt(5, 'Sending probe request to CSI driver', { driver: this.discovery.driverName });
-    let healthy = false;
+    let answer: ProbeAnswer = 'failed';
     let reason: string;
     try {
-      if (await probe(this.connection, this.probeTimeoutMs, call.cancel)) {
-        if (this.logger.enabled(5)) this.logger.infoAt(5, 'Health check succeeded');
-        healthy = true;
-        reason = 'ok';
-      } else {
-        this.logger.error(undefined, 'Driver responded but is not ready');
-        reason = NOT_READY_REASON;
-      }
+      answer = (await probe(this.connection, this.probeTimeoutMs, call.cancel)) ? 'ready' : 'not-ready';
+      reason = answer === 'ready' ? 'ok' : NOT_READY_REASON;
     } catch (err) {
       reason = err instanceof Error ? err.message : String(err);
       if (call.cancel.aborted) this.logger.infoAt(4, 'Health check cancelled: no client waits for it', { err: reason });
       else this.logger.error(reason, 'Health check failed');
     }
-    this.onProbeAnswered(call, { healthy, reason, durationMs: performance.now() - call.startedAt, finishedAt: Date.now() });
+    // Read once the answer is in: the instance it came from (a new connection is made during the call).
+    const notReady = this.notReadyStretches.record(answer, call.startedAt, this.connection.driverInstance);
+    const liveness = judgeLiveness(answer, reason, notReady, this.notReadyGraceMs);
+    if (answer === 'ready' && this.logger.enabled(5)) this.logger.infoAt(5, 'Health check succeeded');
+    if (answer === 'not-ready') this.logNotReady(liveness, notReady);
+    const outcome: CheckOutcome = {
+      healthy: answer === 'ready',
+      answer,
+      reason,
+      liveness,
+      notReady,
+      durationMs: performance.now() - call.startedAt,
+      finishedAt: Date.now(),
+    };
+    this.onProbeAnswered(call, outcome);
+  }
+
+  /** Upstream's error line for `ready: false`; within a grace a warning instead, saying how long is left. */
+  private logNotReady(liveness: RouteVerdict, notReady: NotReadyStretch | undefined): void {
+    if (this.notReadyGraceMs === 0) {
+      this.logger.error(undefined, 'Driver responded but is not ready');
+      return;
+    }
+    const fields = { notReadyFor: formatMillis(notReady?.lastedMs ?? 0), notReadyGrace: formatGoDuration(this.notReadyGraceMs) };
+    if (liveness.passed) this.logger.warning('Driver responded but is not ready; /healthz passes within --not-ready-grace', fields);
+    else this.logger.error(undefined, 'Driver responded but is not ready, for longer than --not-ready-grace', fields);
   }
 }
 

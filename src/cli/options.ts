@@ -4,6 +4,7 @@
 import { CsiAddress, normalizeCsiAddress } from '../csi/address';
 import { ListenAddress, parseListenAddress, parsePortNumber } from '../http/listen-address';
 import { FlagDefinition, FlagSet, FlagValue, ParsedFlags } from '../go/flags';
+import { READYZ_PATH } from '../http/healthz';
 
 export const PROGRAM_NAME = 'csi-livenessprobe';
 export const DEFAULT_HEALTH_PORT = 9808;
@@ -13,6 +14,12 @@ export type LoggingFormat = (typeof LOGGING_FORMATS)[number];
 export interface SidecarOptions {
   readonly csiAddress: CsiAddress;
   readonly probeTimeoutMs: number;
+  /**
+   * --not-ready-grace in milliseconds: how long /healthz passes a driver that
+   * answers `ready: false` (initializing, in the CSI spec's words). 0 (the
+   * default) fails it at once, as upstream.
+   */
+  readonly notReadyGraceMs: number;
   /** Where /healthz is served: --http-endpoint, else 0.0.0.0:--health-port (every interface, IPv4 and IPv6, as Go). */
   readonly healthListen: ListenAddress;
   /** Whether the metrics path is served beside /healthz (--http-endpoint set). */
@@ -49,6 +56,7 @@ const validatePort = (value: FlagValue) => {
   return typeof result === 'string' ? result : undefined;
 };
 const validatePositiveDuration = (value: FlagValue) => ((value as bigint) > 0n ? undefined : 'must be greater than 0');
+const validateNonNegativeDuration = (value: FlagValue) => ((value as bigint) >= 0n ? undefined : 'must be 0 or greater');
 const validateVerbosity = (value: FlagValue) => ((value as number) >= 0 ? undefined : 'must be 0 or greater');
 const validateLoggingFormat = (value: FlagValue) =>
   (LOGGING_FORMATS as readonly string[]).includes(value as string)
@@ -58,6 +66,7 @@ const validateLoggingFormat = (value: FlagValue) =>
 const SIDECAR_FLAGS: readonly FlagDefinition[] = [
   { name: 'csi-address', kind: 'string', defaultValue: '/run/csi/socket', usage: 'Address of the CSI driver socket: an absolute path, unix:///path, or host:port.', validate: validateCsiAddress },
   { name: 'probe-timeout', kind: 'duration', defaultValue: 3_000_000_000n, usage: 'Time limit for one health check (one CSI Probe call), as a Go duration: 500ms, 3s, 1m30s.', validate: validatePositiveDuration },
+  { name: 'not-ready-grace', kind: 'duration', defaultValue: 0n, usage: 'How long /healthz keeps passing a CSI driver that answers Probe with ready=false (initializing), counted from its first such answer, as a Go duration: 2m, 90s. 0 fails it at once, as the upstream sidecar does. /readyz fails it either way. Not an upstream flag.', validate: validateNonNegativeDuration },
   { name: 'health-port', kind: 'string', defaultValue: String(DEFAULT_HEALTH_PORT), usage: '(deprecated) TCP port to serve /healthz on, on every interface, IPv4 and IPv6. Cannot be set together with `--http-endpoint`.', validate: validatePort },
   { name: 'http-endpoint', kind: 'string', defaultValue: '', usage: 'TCP address (host:port or :port) of the HTTP server for /healthz and metrics. Empty means serve /healthz on `--health-port` and no metrics. Cannot be set together with `--health-port` or `--metrics-address`.', validate: validateListenAddress },
   { name: 'metrics-address', kind: 'string', defaultValue: '', usage: '(deprecated) TCP address (host:port or :port) of a separate listener that serves only Prometheus metrics. Empty means none. Cannot be set together with `--http-endpoint`.', validate: validateListenAddress },
@@ -142,6 +151,10 @@ function toOptions(parsed: ParsedFlags): SidecarOptions {
     }
   }
   if (get<string>('vmodule') !== '') notices.push('Flag --vmodule has no effect: use -v for verbosity');
+  if (httpEndpoint !== '' && metricsAddress === '' && get<string>('metrics-path') === READYZ_PATH) {
+    // Upstream has no /readyz, so a manifest may already serve metrics there: that keeps working, as a drop-in must.
+    notices.push(`Flag --metrics-path is ${READYZ_PATH}: metrics are served there, and the readiness endpoint is not; pick another --metrics-path to get it`);
+  }
   if (parsed.remaining.length > 0) {
     // Go's flag package stops at the first non-flag argument and ignores the rest; say so.
     notices.push(`Ignoring arguments after the first non-flag argument: ${parsed.remaining.join(' ')}`);
@@ -152,6 +165,7 @@ function toOptions(parsed: ParsedFlags): SidecarOptions {
   return {
     csiAddress: normalizeCsiAddress(get<string>('csi-address')) as CsiAddress, // validated by the flag
     probeTimeoutMs: Number(get<bigint>('probe-timeout')) / 1e6,
+    notReadyGraceMs: Number(get<bigint>('not-ready-grace')) / 1e6,
     healthListen: httpEndpoint !== '' ? listen(httpEndpoint) : { host: '0.0.0.0', port: parsePortNumber(healthPort) as number },
     metricsOnHealthListener: httpEndpoint !== '' && metricsAddress === '',
     metricsListen: metricsAddress !== '' ? listen(metricsAddress) : undefined,

@@ -29,6 +29,8 @@ export class CsiConnection {
   private readonly socketFile: SocketFile | undefined;
   private readonly transport: CsiTransport;
   private closed = false;
+  /** Connections that reached READY: what tells a restarted driver on TCP, which has no socket file. */
+  private connectionsMade = 0;
 
   constructor(
     readonly address: CsiAddress,
@@ -65,6 +67,17 @@ export class CsiConnection {
       this.metrics?.csiCallCompleted(method, metricStatusOf(err), (performance.now() - startedAt) / 1000);
       throw err;
     }
+  }
+
+  /**
+   * A number that changes when the driver behind the address may be another
+   * process, read after a call to know whom it reached. For a unix socket,
+   * each new socket file (a driver binds a new one when it starts; a
+   * reconnection to the same file is the same driver); for TCP, which has no
+   * file to tell, each new connection.
+   */
+  get driverInstance(): number {
+    return this.socketFile ? this.socketFile.generation : this.connectionsMade;
   }
 
   /**
@@ -116,6 +129,7 @@ export class CsiConnection {
   }
 
   private onStateChanged(from: ConnectivityStateName, to: ConnectivityStateName): void {
+    if (to === 'READY') this.connectionsMade++;
     this.logger.infoAt(3, 'CSI connection state changed', { address: this.address.display, transition: `${from} -> ${to}` });
     if (from === 'READY' && !this.closed) this.logger.warning('Lost connection to CSI driver', { address: this.address.display });
     this.metrics?.connectionStateChanged(from, to);

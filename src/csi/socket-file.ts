@@ -24,6 +24,15 @@ export class SocketFile {
    */
   private knownIno: number | undefined;
   private knownCtimeMs = 0;
+  /** Identity of the last file seen present; unlike knownIno, kept while the file is missing. */
+  private lastSeenIno = -1;
+  private lastSeenCtimeMs = -1;
+  /**
+   * How many different files have been seen at the path: a driver binds a
+   * new socket file each time it starts, so a new number is a new driver
+   * process (0 until a file has been seen).
+   */
+  generation = 0;
 
   constructor(readonly socketPath: string) {}
 
@@ -41,6 +50,11 @@ export class SocketFile {
     }
     if (!stats.isSocket()) return { kind: 'not-a-socket' };
     const replaced = this.knownIno !== undefined && (this.knownIno !== stats.ino || this.knownCtimeMs !== stats.ctimeMs);
+    if (stats.ino !== this.lastSeenIno || stats.ctimeMs !== this.lastSeenCtimeMs) {
+      this.lastSeenIno = stats.ino;
+      this.lastSeenCtimeMs = stats.ctimeMs;
+      this.generation++;
+    }
     this.knownIno = stats.ino;
     this.knownCtimeMs = stats.ctimeMs;
     return replaced ? { kind: 'replaced' } : { kind: 'present' };

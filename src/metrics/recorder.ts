@@ -10,12 +10,16 @@ export interface MetricsRecorder {
   csiCallCompleted(method: string, statusName: string, seconds: number): void;
   /** The driver's name is known; later calls are labelled with it. */
   driverNameKnown(name: string): void;
-  /** A check (one Probe) finished. */
+  /** A check (one Probe) finished; `healthy` is its /healthz verdict (with --not-ready-grace, a not-ready driver within it passes). */
   checkCompleted(healthy: boolean): void;
+  /** The driver answered a Probe: `ready` true or absent (true), or false. Not called for a failed call. */
+  driverReadyAnswered(ready: boolean): void;
   /** A /healthz request joined the check already in flight instead of starting one. */
   checkShared(): void;
   /** A /healthz request was answered with this HTTP status. */
   healthzAnswered(statusCode: number): void;
+  /** A /readyz request was answered with this HTTP status. */
+  readyzAnswered(statusCode: number): void;
   /** An HTTP connection was closed early; reason as ShedReason ("idle", "pipelining", ...). */
   httpConnectionShed(reason: string): void;
   /** A log line was dropped because the log output did not keep up. */

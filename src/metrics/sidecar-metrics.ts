@@ -25,15 +25,32 @@ export class SidecarMetrics implements MetricsRecorder {
     help: 'Unix time of the last healthy check (0 until one succeeds).',
     registers: [this.registry],
   });
+  /**
+   * The CSI spec's `ready`, kept apart from the check's success: with
+   * --not-ready-grace a not-ready driver passes /healthz. No sample until the
+   * driver has answered a Probe (prom-client gives an unlabelled gauge a 0,
+   * removed in the constructor): "not ready" is not known before that.
+   */
+  private readonly driverReady = new Gauge({
+    name: `${PREFIX}driver_ready`,
+    help: "The CSI driver's last Probe answer: 1 ready (ready true or absent), 0 not ready (initializing); failed calls leave it; no sample before the first answer.",
+    registers: [this.registry],
+  });
   private readonly healthzRequests = new Counter({
     name: `${PREFIX}healthz_requests_total`,
     help: '/healthz requests answered, by HTTP status code.',
     labelNames: ['code'],
     registers: [this.registry],
   });
+  private readonly readyzRequests = new Counter({
+    name: `${PREFIX}readyz_requests_total`,
+    help: '/readyz requests answered, by HTTP status code.',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
   private readonly sharedChecks = new Counter({
     name: `${PREFIX}shared_checks_total`,
-    help: '/healthz requests that joined the Probe already in flight instead of starting another.',
+    help: '/healthz and /readyz requests that joined the Probe already in flight instead of starting another.',
     registers: [this.registry],
   });
   private readonly connectionTransitions = new Counter({
@@ -56,6 +73,7 @@ export class SidecarMetrics implements MetricsRecorder {
   });
 
   constructor() {
+    this.driverReady.remove();
     registerProcessStartTime(this.registry);
     registerNodeProcessSeries(this.registry);
     registerEventLoopLag(this.registry);
@@ -74,12 +92,20 @@ export class SidecarMetrics implements MetricsRecorder {
     if (healthy) this.lastSuccessTime.set(Date.now() / 1000);
   }
 
+  driverReadyAnswered(ready: boolean): void {
+    this.driverReady.set(ready ? 1 : 0);
+  }
+
   checkShared(): void {
     this.sharedChecks.inc();
   }
 
   healthzAnswered(statusCode: number): void {
     this.healthzRequests.inc({ code: String(statusCode) });
+  }
+
+  readyzAnswered(statusCode: number): void {
+    this.readyzRequests.inc({ code: String(statusCode) });
   }
 
   httpConnectionShed(reason: string): void {

@@ -16,7 +16,7 @@ test('--help and -h print usage and exit 0', async () => {
     const result = await runSidecarToExit([flag]);
     assert.equal(result.code, 0, flag);
     assert.match(result.stderr, /^Usage of csi-livenessprobe:\n/);
-    for (const name of ['csi-address string', 'probe-timeout duration', 'health-port string', 'http-endpoint string', 'metrics-address string', 'metrics-path string', 'v value', 'logging-format string']) {
+    for (const name of ['csi-address string', 'probe-timeout duration', 'not-ready-grace duration', 'health-port string', 'http-endpoint string', 'metrics-address string', 'metrics-path string', 'v value', 'logging-format string']) {
       assert.ok(result.stderr.includes(`\n  -${name}\n`), `usage lists -${name}`);
     }
     assert.ok(result.stderr.includes('(default 3s)'));
@@ -49,6 +49,22 @@ test('bad value and missing argument: Go messages, exit 2', async () => {
   const badBool = await runSidecarToExit(['--log-text-split-stream=maybe']);
   assert.equal(badBool.code, 2);
   assert.match(badBool.stderr, /^invalid boolean value "maybe" for -log-text-split-stream: parse error\n/);
+});
+
+test('issue #28: bad --not-ready-grace values: Go messages, usage, exit 2', async () => {
+  const cases: readonly [string, string][] = [
+    ['--not-ready-grace=-30s', 'invalid value "-30s" for flag -not-ready-grace: must be 0 or greater'],
+    ['--not-ready-grace=soon', 'invalid value "soon" for flag -not-ready-grace: parse error'],
+    ['--not-ready-grace=40', 'invalid value "40" for flag -not-ready-grace: parse error'],
+  ];
+  for (const [arg, message] of cases) {
+    const result = await runSidecarToExit([arg]);
+    assert.equal(result.code, 2, arg);
+    assert.ok(result.stderr.startsWith(`${message}\nUsage of csi-livenessprobe:\n`), result.stderr);
+  }
+  const missing = await runSidecarToExit(['--not-ready-grace']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^flag needs an argument: -not-ready-grace\n/);
 });
 
 test('conflicting flags: one klog error line, exit 1', async () => {

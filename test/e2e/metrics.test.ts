@@ -57,6 +57,8 @@ test('after N healthy checks: upstream histogram exactly, process start time, ou
   assert.ok(Math.abs(exposition.samples.get('csi_livenessprobe_last_success_timestamp_seconds')! - Date.now() / 1000) < 60);
   assert.equal(exposition.samples.get(seriesKey('csi_livenessprobe_healthz_requests_total', { code: '200' })), 3);
   assert.equal(exposition.samples.get('csi_livenessprobe_shared_checks_total'), 0);
+  assert.equal(exposition.samples.get('csi_livenessprobe_driver_ready'), 1);
+  assert.equal(exposition.type.get('csi_livenessprobe_readyz_requests_total'), 'counter');
   assert.equal(exposition.samples.get(seriesKey('csi_livenessprobe_connection_transitions_total', { from: 'CONNECTING', to: 'READY' })), 1);
   for (const nodeSeries of ['process_resident_memory_bytes', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds']) {
     assert.ok(exposition.samples.has(nodeSeries), nodeSeries);
@@ -93,6 +95,42 @@ test('ready=false: the call is OK, the check is not', async (t) => {
   assert.equal(exposition.samples.get('csi_livenessprobe_last_check_success'), 0);
   assert.equal(exposition.samples.get('csi_livenessprobe_last_success_timestamp_seconds'), 0);
   assert.equal(exposition.samples.get(seriesKey('csi_livenessprobe_healthz_requests_total', { code: '500' })), 1);
+  assert.equal(exposition.samples.get('csi_livenessprobe_driver_ready'), 0);
+});
+
+test('issue #28: csi_livenessprobe_driver_ready has no sample before the first answer, follows the answers, and a failed call leaves it', async (t) => {
+  const { sidecar, driver, scrape } = await startWithMetrics(t, ['--ready', 'false'], ['--not-ready-grace=1m']);
+  const before = await scrape();
+  assert.equal(before.exposition.type.get('csi_livenessprobe_driver_ready'), 'gauge');
+  assert.equal(
+    before.exposition.help.get('csi_livenessprobe_driver_ready'),
+    "The CSI driver's last Probe answer: 1 ready (ready true or absent), 0 not ready (initializing); failed calls leave it; no sample before the first answer.",
+  );
+  assert.ok(!before.exposition.samples.has('csi_livenessprobe_driver_ready'), before.text);
+
+  assert.equal((await sidecar.request('/healthz')).status, 200); // within the grace
+  assert.equal((await sidecar.request('/readyz')).status, 500);
+  let { exposition } = await scrape();
+  assert.equal(exposition.samples.get('csi_livenessprobe_driver_ready'), 0);
+  // The check's success is /healthz's verdict: within the grace, it passed.
+  assert.equal(exposition.samples.get('csi_livenessprobe_last_check_success'), 1);
+  assert.equal(exposition.samples.get(seriesKey('csi_livenessprobe_healthz_requests_total', { code: '200' })), 1);
+  assert.equal(exposition.samples.get(seriesKey('csi_livenessprobe_readyz_requests_total', { code: '500' })), 1);
+
+  await driver.set({ probeError: 'UNAVAILABLE' });
+  assert.equal((await sidecar.request('/readyz')).status, 500);
+  ({ exposition } = await scrape());
+  assert.equal(exposition.samples.get('csi_livenessprobe_driver_ready'), 0, 'a failed call is no answer');
+  assert.equal(exposition.samples.get('csi_livenessprobe_last_check_success'), 0);
+
+  await driver.set({ probeError: '', ready: 'absent' });
+  assert.equal((await sidecar.request('/readyz')).status, 200);
+  ({ exposition } = await scrape());
+  assert.equal(exposition.samples.get('csi_livenessprobe_driver_ready'), 1);
+  assert.equal(exposition.samples.get(seriesKey('csi_livenessprobe_readyz_requests_total', { code: '500' })), 2);
+  assert.equal(exposition.samples.get(seriesKey('csi_livenessprobe_readyz_requests_total', { code: '200' })), 1);
+  const result = await promtoolCheck((await scrape()).text);
+  assert.equal(result.code, 0, result.output);
 });
 
 test('requests that join an in-flight Probe are counted', async (t) => {

@@ -34,6 +34,7 @@ interface Container {
   args?: string[];
   ports?: { name?: string; containerPort: number }[];
   livenessProbe?: { httpGet?: { path: string; port: string | number }; timeoutSeconds?: number };
+  readinessProbe?: { httpGet?: { path: string; port: string | number }; timeoutSeconds?: number };
   volumeMounts?: { name: string; mountPath: string }[];
   securityContext?: Record<string, unknown> & { capabilities?: { drop?: string[] } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
@@ -120,6 +121,21 @@ test('wiring: the probed port is the one the sidecar serves, and the kubelet wai
     const port = typeof probe.httpGet!.port === 'number' ? probe.httpGet!.port : driver.ports?.find((p) => p.name === probe.httpGet!.port)?.containerPort;
     assert.equal(port, options.healthListen.port, `${name}: the probe's port ${String(probe.httpGet!.port)}`);
     assert.ok([undefined, '0.0.0.0', '::'].includes(options.healthListen.host), `${name}: the kubelet probes the pod IP; the sidecar listens on ${options.healthListen.host}`);
+    assert.ok((probe.timeoutSeconds ?? 1) * 1000 >= options.probeTimeoutMs, `${name}: timeoutSeconds below --probe-timeout`);
+  }
+});
+
+test('issue #28: wiring: the driver\'s readinessProbe asks the sidecar\'s /readyz on the port it serves, waiting at least --probe-timeout', () => {
+  for (const { name, pod } of workloads()) {
+    const sidecar = pod.containers.find((c) => SIDECAR_IMAGE.test(c.image))!;
+    const options = parseSidecarOptions(sidecar.args ?? []);
+    const driver = pod.containers.find((c) => c.livenessProbe)!;
+    const probe = driver.readinessProbe;
+    assert.ok(probe?.httpGet, `${name}: the driver has no httpGet readinessProbe`);
+    assert.equal(probe.httpGet.path, '/readyz', name);
+    assert.notEqual(options.metricsPath, '/readyz', `${name}: --metrics-path would take /readyz`);
+    const port = typeof probe.httpGet.port === 'number' ? probe.httpGet.port : driver.ports?.find((p) => p.name === probe.httpGet!.port)?.containerPort;
+    assert.equal(port, options.healthListen.port, `${name}: the readinessProbe's port ${String(probe.httpGet.port)}`);
     assert.ok((probe.timeoutSeconds ?? 1) * 1000 >= options.probeTimeoutMs, `${name}: timeoutSeconds below --probe-timeout`);
   }
 });

@@ -107,3 +107,30 @@ test('split streams follow the chosen format', () => {
   assert.equal(parseSidecarOptions(['--log-json-split-stream']).splitStream, false);
   assert.equal(parseSidecarOptions(['--logging-format=json', '--log-json-split-stream']).splitStream, true);
 });
+
+test('issue #28: --not-ready-grace is a Go duration, 0 (upstream behaviour) by default; negative is a usage error', () => {
+  assert.equal(parseSidecarOptions([]).notReadyGraceMs, 0);
+  assert.equal(parseSidecarOptions(['--not-ready-grace=1m30s']).notReadyGraceMs, 90_000);
+  assert.equal(parseSidecarOptions(['-not-ready-grace', '1.5s']).notReadyGraceMs, 1_500);
+  assert.equal(parseSidecarOptions(['--not-ready-grace=0']).notReadyGraceMs, 0);
+  const cases: readonly [string[], RegExp][] = [
+    [['--not-ready-grace=-1s'], /^invalid value "-1s" for flag -not-ready-grace: must be 0 or greater$/],
+    [['--not-ready-grace=abc'], /^invalid value "abc" for flag -not-ready-grace: parse error$/],
+    [['--not-ready-grace=10'], /^invalid value "10" for flag -not-ready-grace: parse error$/],
+  ];
+  for (const [argv, pattern] of cases) {
+    assert.throws(() => parseSidecarOptions(argv), (err: unknown) => {
+      assert.equal((err as { code?: string }).code, 'ERR_FLAG_USAGE', argv.join(' '));
+      assert.match((err as Error).message, pattern);
+      return true;
+    });
+  }
+});
+
+test('issue #28: a --metrics-path of /readyz on the health listener keeps the metrics there, with a notice', () => {
+  assert.deepEqual(parseSidecarOptions(['--http-endpoint=:8080', '--metrics-path=/readyz']).notices, [
+    'Flag --metrics-path is /readyz: metrics are served there, and the readiness endpoint is not; pick another --metrics-path to get it',
+  ]);
+  // On a listener of its own, the metrics path takes nothing from the health listener.
+  assert.deepEqual(parseSidecarOptions(['--metrics-address=:9001', '--metrics-path=/readyz']).notices, []);
+});
