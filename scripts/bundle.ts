@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { build, Metafile } from 'esbuild';
 import { BundledPackage, bundledPackages } from './bundled-packages';
 import { dockerfileBaseImage } from './image/dockerfile';
 import { IMAGE_PLATFORMS } from './image/platforms';
@@ -49,6 +49,8 @@ export interface SidecarBundle {
   readonly bundlePath: string;
   /** The npm packages with code in the bundle (esbuild's metafile), with their lock entries. */
   readonly packages: readonly BundledPackage[];
+  /** esbuild's account of the inputs it compiled in. */
+  readonly metafile: Metafile;
 }
 
 /** Writes the bundle and the license file into `outDir`. */
@@ -76,7 +78,7 @@ export async function bundleSidecar(outDir: string): Promise<SidecarBundle> {
   fs.chmodSync(outFile, 0o755);
   const packages = bundledPackages(result.metafile);
   fs.writeFileSync(path.join(outDir, LICENSES_FILE_NAME), thirdPartyLicenses(packages));
-  return { bundlePath: outFile, packages };
+  return { bundlePath: outFile, packages, metafile: result.metafile };
 }
 
 /** The LICENSE file of every npm package with code in the bundle. */
