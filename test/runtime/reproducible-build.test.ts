@@ -188,12 +188,16 @@ before(async () => {
   commit = git(['rev-parse', 'HEAD']);
   const lockChanged = git(['status', '--porcelain', '--', 'package.json', 'package-lock.json']);
   assert.equal(lockChanged, '', 'package.json or package-lock.json differ from HEAD: commit them (or stash) and run npm ci, so that node_modules is what the commit installs');
+  // The bundle built here, with esbuild's metafile, for the commit the clones build (whatever HEAD is by then).
+  process.env.CSI_LIVENESSPROBE_GIT_COMMIT = commit.slice(0, 12);
+  testBundle = await bundleSidecar(fs.mkdtempSync(path.join('/var/tmp', 'lp-repro-bundle-')));
+  workDirs.push(path.dirname(testBundle.bundlePath));
+  delete process.env.CSI_LIVENESSPROBE_GIT_COMMIT;
   first = await cleanBuild('a', commit);
   second = await cleanBuild('second-clone-at-a-longer-path', commit);
   unpackDir = fs.mkdtempSync(path.join('/var/tmp', 'lp-repro-rootfs-'));
   workDirs.push(unpackDir);
   for (const platform of IMAGE_PLATFORMS) rootfsOf.set(platform, unpackImage(first.layoutDir, platform, unpackDir));
-  testBundle = await bundleSidecar(fs.mkdtempSync(path.join(unpackDir, 'bundle-')));
 }, { timeout: 2 * BUILD_TIMEOUT_MS + 120_000 });
 
 after(() => {
