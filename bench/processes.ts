@@ -21,7 +21,7 @@ const SUBJECT_ARGS = '--csi-address={address} --http-endpoint=127.0.0.1:{port}';
  * is measured.
  */
 export async function buildBundleCommand(outDir = path.join(ROOT, 'dist', 'bundle')): Promise<string> {
-  const bundle = await bundleSidecar(outDir);
+  const { bundlePath: bundle } = await bundleSidecar(outDir);
   return `${process.execPath} ${OUR_NODE_OPTIONS} ${bundle} ${SUBJECT_ARGS}`;
 }
 

@@ -1,16 +1,29 @@
 // `npm run build` step two: the sidecar as one file that runs with plain
 // `node` and no node_modules (what the container image ships), plus the
-// license texts of the packages bundled into it.
+// license texts of the packages bundled into it. From the command line it also
+// writes each platform's SBOM for a base it does not assemble (sbom/<arch>.cdx.json,
+// the base "not listed"), so the folder is the Dockerfile's whole build context for
+// `docker buildx build`; `npm run image` writes SBOMs that list its stand-in bases.
 //
 //   node dist/scripts/bundle.js [--out dist/bundle]
 //
 // The git commit is written in for --version when it is known.
+//
+// Reproducible: the same commit gives the same bytes in any folder. esbuild's output depends only on
+// its inputs and options, and the one path-like text it writes (the "// node_modules/..." comment
+// above each module) is relative to absWorkingDir, fixed here to the repository's root rather than
+// the caller's working directory; the commit is the only value taken from outside the tree.
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, Metafile } from 'esbuild';
+import { BundledPackage, bundledPackages } from './bundled-packages';
+import { dockerfileBaseImage } from './image/dockerfile';
+import { IMAGE_PLATFORMS } from './image/platforms';
+import { baseFacts, sidecarFacts, writeContextSbom } from './image/sbom-files';
+import { sourceDateEpoch } from './image/source-date-epoch';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const BUNDLE_FILE_NAME = 'csi-livenessprobe.js';
@@ -31,10 +44,21 @@ export function gitCommit(): string {
   }
 }
 
-/** Writes the bundle and the license file into `outDir`; returns the bundle's path. */
-export async function bundleSidecar(outDir: string): Promise<string> {
+/** What bundleSidecar wrote. */
+export interface SidecarBundle {
+  readonly bundlePath: string;
+  /** The npm packages with code in the bundle (esbuild's metafile), with their lock entries. */
+  readonly packages: readonly BundledPackage[];
+  /** esbuild's account of the inputs it compiled in. */
+  readonly metafile: Metafile;
+}
+
+/** Writes the bundle and the license file into `outDir`. */
+export async function bundleSidecar(outDir: string): Promise<SidecarBundle> {
   const outFile = path.join(outDir, BUNDLE_FILE_NAME);
   const result = await build({
+    // Module comments name paths relative to this folder: the same wherever the checkout is.
+    absWorkingDir: ROOT,
     entryPoints: [path.join(ROOT, 'src', 'main.ts')],
     outfile: outFile,
     bundle: true,
@@ -52,19 +76,15 @@ export async function bundleSidecar(outDir: string): Promise<string> {
     logLevel: 'warning',
   });
   fs.chmodSync(outFile, 0o755);
-  fs.writeFileSync(path.join(outDir, LICENSES_FILE_NAME), thirdPartyLicenses(result.metafile));
-  return outFile;
+  const packages = bundledPackages(result.metafile);
+  fs.writeFileSync(path.join(outDir, LICENSES_FILE_NAME), thirdPartyLicenses(packages));
+  return { bundlePath: outFile, packages, metafile: result.metafile };
 }
 
 /** The LICENSE file of every npm package with code in the bundle. */
-function thirdPartyLicenses(metafile: Metafile): string {
-  const packageDirs = new Set<string>();
-  for (const input of Object.keys(metafile.inputs)) {
-    const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
-    if (match) packageDirs.add(path.resolve(ROOT, match[1]));
-  }
+function thirdPartyLicenses(packages: readonly BundledPackage[]): string {
   const sections: string[] = [];
-  for (const dir of [...packageDirs].sort()) {
+  for (const dir of packages.map((bundled) => path.join(ROOT, bundled.lockPath))) {
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name: string; version: string; license?: string };
     const licenseFile = fs.readdirSync(dir).find((name) => /^(license|licence|copying)/i.test(name));
     if (!licenseFile) throw new Error(`${manifest.name} has no LICENSE file; its license (${manifest.license ?? 'unknown'}) must be checked by hand`);
@@ -74,10 +94,20 @@ function thirdPartyLicenses(metafile: Metafile): string {
   return sections.join(`\n${'-'.repeat(78)}\n\n`);
 }
 
+/** `npm run build`: the bundle, its license file and, per platform, the SBOM for a base this build does not assemble. */
+async function buildContext(outDir: string): Promise<string[]> {
+  const bundle = await bundleSidecar(outDir);
+  const sidecar = sidecarFacts(bundle);
+  const epochS = sourceDateEpoch();
+  const base = baseFacts(dockerfileBaseImage(), undefined);
+  const sboms = IMAGE_PLATFORMS.map((platform) => writeContextSbom(outDir, platform, bundle, sidecar, base, epochS));
+  return [bundle.bundlePath, path.join(outDir, LICENSES_FILE_NAME), ...sboms];
+}
+
 if (require.main === module) {
   const { values } = parseArgs({ options: { out: { type: 'string', default: path.join(ROOT, 'dist', 'bundle') } } });
-  bundleSidecar(path.resolve(values.out!)).then(
-    (file) => process.stdout.write(`wrote ${path.relative(process.cwd(), file)} (${fs.statSync(file).size} bytes)\n`),
+  buildContext(path.resolve(values.out!)).then(
+    (files) => process.stdout.write(files.map((file) => `wrote ${path.relative(process.cwd(), file)} (${fs.statSync(file).size} bytes)\n`).join('')),
     (err: unknown) => {
       process.stderr.write(`bundle failed: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;

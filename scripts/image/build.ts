@@ -15,20 +15,25 @@
 // entries) is SOURCE_DATE_EPOCH, taken from the environment or else from the commit (git log -1
 // --format=%ct); buildah's identity label (its version) is left out; the archive is tarred by
 // writeLayoutArchive. So the same commit, with the same Node.js and Debian packages, gives the
-// same bytes.
+// same bytes (test/runtime/reproducible-build.test.ts builds twice from clean clones and compares).
+//
+// SBOM: each platform's image carries its CycloneDX SBOM at SBOM_IMAGE_PATH (scripts/image/sbom.ts),
+// written into the build context before the build, and the same file is written beside the archive as
+// <archive name>.<architecture>.cdx.json.
 
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DockerfileParser } from 'dockerfile-ast';
 import { bundleSidecar } from '../bundle';
 import { requireContainerTools, ROOT, runContainerTool } from './container-tools';
+import { DOCKERFILE, dockerfileBaseImage } from './dockerfile';
 import { Layout, LayoutImage, readLayout, writeLayoutArchive } from './oci-layout';
 import { IMAGE_PLATFORMS, ImagePlatform, platformName } from './platforms';
+import { SBOM_IMAGE_PATH } from './sbom';
+import { baseFacts, sidecarFacts, writeContextSbom } from './sbom-files';
+import { sourceDateEpoch } from './source-date-epoch';
 import { ensureStandInBase, inspectLocalImage, removeReplacedImage, StandInBase } from './stand-in-base';
 
-export const DOCKERFILE = path.join(ROOT, 'Dockerfile');
 export const IMAGE_DIR = path.join(ROOT, 'dist', 'image');
 /** The build context: the bundle and its license file, nothing else. */
 const CONTEXT_DIR = path.join(IMAGE_DIR, 'context');
@@ -51,6 +56,8 @@ export interface BuiltPlatformImage extends LayoutImage {
   readonly standIn: StandInBase | undefined;
   /** The image's layers unpacked, as podman counts it. */
   readonly unpackedBytes: number;
+  /** Its SBOM beside the archive (the same bytes as the one inside the image). */
+  readonly sbomPath: string;
 }
 
 export interface BuiltImage {
@@ -80,15 +87,6 @@ export interface BuildOptions {
   readonly log?: (line: string) => void;
 }
 
-/** The one FROM image of the Dockerfile; throws when there is not exactly one. */
-export function dockerfileBaseImage(): string {
-  const froms = DockerfileParser.parse(fs.readFileSync(DOCKERFILE, 'utf8')).getFROMs();
-  if (froms.length !== 1) throw new Error(`${DOCKERFILE} has ${froms.length} FROM lines; the image is built from one base`);
-  const image = froms[0].getImage();
-  if (!image) throw new Error(`${DOCKERFILE}: FROM names no image`);
-  return image;
-}
-
 /** "registry.example.com/csi-livenessprobe-ts:v0.1.0", from package.json: the example manifests' image. */
 export function defaultImageReference(): string {
   const { name, version } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -110,18 +108,9 @@ export function referenceProblem(reference: string): string | undefined {
   return undefined;
 }
 
-/** SOURCE_DATE_EPOCH from the environment, else the commit time of HEAD; throws when neither is known. */
-export function sourceDateEpoch(): number {
-  const given = process.env.SOURCE_DATE_EPOCH;
-  if (given !== undefined && given !== '') {
-    if (!/^\d+$/.test(given)) throw new Error(`SOURCE_DATE_EPOCH=${given}: expected whole seconds since 1970`);
-    return Number(given);
-  }
-  try {
-    return Number(execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim());
-  } catch (err) {
-    throw new Error('no SOURCE_DATE_EPOCH and no git commit to take it from; set SOURCE_DATE_EPOCH to the source\'s time', { cause: err });
-  }
+/** Where `platform`'s SBOM goes beside `archivePath`: "dist/image/csi-livenessprobe-ts.arm64.cdx.json". */
+export function sbomPathBeside(archivePath: string, platform: ImagePlatform): string {
+  return path.join(path.dirname(archivePath), `${path.basename(archivePath, '.tar')}.${platform.architecture}.cdx.json`);
 }
 
 /** Builds the Dockerfile for one platform on its base; returns the image ID. */
@@ -167,15 +156,17 @@ export async function buildImage(options: BuildOptions = {}): Promise<BuiltImage
   const archivePath = options.archivePath ?? ARCHIVE_PATH;
   requireContainerTools();
   fs.rmSync(CONTEXT_DIR, { recursive: true, force: true });
-  await bundleSidecar(CONTEXT_DIR);
+  const bundle = await bundleSidecar(CONTEXT_DIR);
+  const sidecar = sidecarFacts(bundle);
   const baseImage = dockerfileBaseImage();
 
-  const built: { platform: ImagePlatform; localName: string; id: string; base: StandInBase | undefined }[] = [];
+  const built: { platform: ImagePlatform; localName: string; id: string; base: StandInBase | undefined; contextSbom: string }[] = [];
   for (const platform of IMAGE_PLATFORMS) {
     const base = options.pullBase ? undefined : ensureStandInBase(baseImage, platform, epochS);
     log(`${platformName(platform)}: base ${base ? `${base.name} (${base.source}; node ${base.node.version}, ${base.debianPackages.map((deb) => `${deb.name} ${deb.version}`).join(', ')})` : `${baseImage}, pulled`}`);
+    const contextSbom = writeContextSbom(CONTEXT_DIR, platform, bundle, sidecar, baseFacts(baseImage, base), epochS);
     const localName = `${reference}-${platform.architecture}`;
-    built.push({ platform, localName, id: buildPlatformImage(platform, localName, base, epochS), base });
+    built.push({ platform, localName, id: buildPlatformImage(platform, localName, base, epochS), base, contextSbom });
   }
 
   releaseName(reference);
@@ -188,12 +179,14 @@ export async function buildImage(options: BuildOptions = {}): Promise<BuiltImage
   fs.mkdirSync(path.dirname(archivePath), { recursive: true });
   writeLayoutArchive(LAYOUT_DIR, archivePath, epochS);
 
-  const images = built.map(({ platform, localName, id, base }): BuiltPlatformImage => {
+  const images = built.map(({ platform, localName, id, base, contextSbom }): BuiltPlatformImage => {
     const inLayout = layout.images.find((image) => image.architecture === platform.architecture && image.os === platform.os);
     if (!inLayout) throw new Error(`the image index has no ${platformName(platform)} image`);
     if (inLayout.configDigest !== `sha256:${id}`) throw new Error(`${platformName(platform)}: the index's image has configuration ${inLayout.configDigest}, the built image is ${id}`);
     const unpackedBytes = Number(runContainerTool('podman', ['image', 'inspect', '--format', '{{.Size}}', id]));
-    return { ...inLayout, platform, localName, baseSource: base ? base.source : 'pulled', standIn: base, unpackedBytes };
+    const sbomPath = sbomPathBeside(archivePath, platform);
+    fs.copyFileSync(contextSbom, sbomPath);
+    return { ...inLayout, platform, localName, baseSource: base ? base.source : 'pulled', standIn: base, unpackedBytes, sbomPath };
   });
   if (layout.images.length !== images.length) throw new Error(`the image index lists ${layout.images.length} images, the build made ${images.length}`);
   return {
@@ -222,6 +215,7 @@ export function describeBuild(image: BuiltImage): string[] {
         `${(platform.compressedBytes / MB).toFixed(1)} MB compressed, ${(platform.unpackedBytes / MB).toFixed(1)} MB unpacked, base ${platform.baseSource}; local name ${platform.localName}`,
     ),
     `wrote ${path.relative(process.cwd(), image.archivePath)}: ${(image.archiveBytes / MB).toFixed(1)} MB (${image.archiveBytes} bytes)`,
+    ...image.images.map((platform) => `wrote ${path.relative(process.cwd(), platform.sbomPath)}: the ${platformName(platform.platform)} image's SBOM (CycloneDX 1.6), also in the image at ${SBOM_IMAGE_PATH}`),
   ];
 }
 

@@ -35,16 +35,18 @@ export interface NodeBinary {
   readonly licensePath: string;
   /** SHA-256 of bin/node, hex. */
   readonly sha256: string;
+  /** The package's license as package-lock.json records it ("MIT"). */
+  readonly license: string | undefined;
 }
 
-/** package-lock.json's integrity of node_modules/<name> at `version`; throws when the lock has another version or none. */
-function lockedIntegrity(packageName: string, version: string): string {
-  const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; integrity?: string }> };
+/** package-lock.json's integrity and license of node_modules/<name> at `version`; throws when the lock has another version or none. */
+function lockedEntry(packageName: string, version: string): { integrity: string; license: string | undefined } {
+  const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; integrity?: string; license?: string }> };
   const entry = lock.packages[`node_modules/${packageName}`];
   if (entry?.version !== version || !entry.integrity) {
     throw new Error(`package-lock.json locks ${packageName} at ${entry?.version ?? 'no version'}, .node-version says ${version}; pin it in package.json's optionalDependencies and run npm install`);
   }
-  return entry.integrity;
+  return { integrity: entry.integrity, license: entry.license };
 }
 
 /**
@@ -55,7 +57,7 @@ function lockedIntegrity(packageName: string, version: string): string {
 export function fetchNodeBinary(platform: ImagePlatform): NodeBinary {
   const version = shippedNodeVersion();
   const packageName = `node-linux-${platform.nodeArch}`;
-  const integrity = lockedIntegrity(packageName, version);
+  const { integrity, license } = lockedEntry(packageName, version);
   const dir = path.join(CACHE_DIR, `${packageName}-${version}`);
   const binaryPath = path.join(dir, 'package', 'bin', 'node');
   const licensePath = path.join(dir, 'package', 'LICENSE');
@@ -88,5 +90,5 @@ export function fetchNodeBinary(platform: ImagePlatform): NodeBinary {
   const machine = elfMachineOf(header, binaryPath);
   if (machine !== platform.elfMachine) throw new Error(`${binaryPath} is for ELF machine ${machine}, not ${platform.architecture} (${platform.elfMachine})`);
   const sha256 = createHash('sha256').update(fs.readFileSync(binaryPath)).digest('hex');
-  return { packageName, version, integrity, binaryPath, licensePath, sha256 };
+  return { packageName, version, integrity, binaryPath, licensePath, sha256, license };
 }

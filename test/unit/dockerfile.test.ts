@@ -10,7 +10,9 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import packageJson from '../../package.json';
 import { BUNDLE_FILE_NAME, LICENSES_FILE_NAME, SIDECAR_NODE_OPTIONS } from '../../scripts/bundle';
-import { dockerfileBaseImage } from '../../scripts/image/build';
+import { dockerfileBaseImage } from '../../scripts/image/dockerfile';
+import type { ImagePlatform } from '../../scripts/image/platforms';
+import { SBOM_IMAGE_PATH, sbomContextFile } from '../../scripts/image/sbom';
 import { DOCKERFILE_PATH, IMAGE_NODE_PATH, readImageEntrypoint, readImageStages, REPO_ROOT } from '../helpers/image';
 
 const ENGINES_NODE_MAJOR = /\d+/.exec(packageJson.engines.node)![0];
@@ -36,13 +38,16 @@ test('runtime: distroless Node.js of the supported major, non-root UID 65532, no
   assert.deepEqual(argumentsOf('CMD'), [], 'manifests pass args; a CMD would be prepended to them');
 });
 
-test('COPY: exactly the two files scripts/bundle.ts writes, from the context (the bundle folder), no other stage', () => {
+test('COPY: exactly the files scripts/bundle.ts writes, from the context (the bundle folder), no other stage; the SBOM of the platform built', () => {
   const copies = argumentsOf('COPY').map((args) => args.split(/\s+/));
-  assert.deepEqual(
-    copies.map(([source]) => source),
-    [BUNDLE_FILE_NAME, LICENSES_FILE_NAME],
-  );
-  for (const parts of copies) assert.equal(parts.length, 2, `COPY ${parts.join(' ')}: one source, one destination, no --from`);
+  // Issue #30: each platform's image carries its own SBOM, chosen by the architecture buildah and buildx set.
+  const sbomSource = sbomContextFile({ architecture: '${TARGETARCH}' } as unknown as ImagePlatform);
+  assert.deepEqual(copies, [
+    [BUNDLE_FILE_NAME, `/${BUNDLE_FILE_NAME}`],
+    [LICENSES_FILE_NAME, `/licenses/${LICENSES_FILE_NAME}`],
+    [sbomSource, SBOM_IMAGE_PATH],
+  ]);
+  assert.deepEqual(argumentsOf('ARG'), ['TARGETARCH'], 'TARGETARCH is declared in the stage that uses it');
 });
 
 test('ENTRYPOINT: exec form, node with the V8 options of bin/csi-livenessprobe.js, then the bundle the COPY put in place', () => {

@@ -1,0 +1,66 @@
+// The SBOM files of a build: the facts scripts/image/sbom.ts lists, gathered from what the build made
+// and used (the bundle, package.json, git, each platform's base), written into the build context as
+// sbom/<architecture>.cdx.json, where the Dockerfile's COPY takes its platform's one.
+
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { SidecarBundle } from '../bundle';
+import { ROOT } from './container-tools';
+import { debianLicense } from './debian-copyright';
+import { ImagePlatform } from './platforms';
+import { BaseFacts, imageSbom, sbomContextFile, serializeSbom, SidecarFacts } from './sbom';
+import type { StandInBase } from './stand-in-base';
+
+/** SHA-256 of a file, hex. */
+export function fileSha256(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** `git <args>` in the repository, trimmed, or undefined outside a git checkout. */
+function git(args: readonly string[]): string | undefined {
+  try {
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The sidecar as bundled: package.json's name, version and license; the full commit (git rev-parse
+ * HEAD, else CSI_LIVENESSPROBE_GIT_COMMIT, as scripts/bundle.ts takes it); whether files differ from
+ * it (git status, ignored files such as dist/ aside); the bundle's SHA-256.
+ */
+export function sidecarFacts(bundle: SidecarBundle): SidecarFacts {
+  const { name, version, license } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; license: string };
+  const commit = git(['rev-parse', 'HEAD']);
+  const status = commit === undefined ? undefined : git(['status', '--porcelain']);
+  return {
+    name,
+    version,
+    license,
+    gitCommit: commit ?? process.env.CSI_LIVENESSPROBE_GIT_COMMIT ?? '',
+    gitTreeModified: status === undefined ? false : status !== '',
+    bundleSha256: fileSha256(bundle.bundlePath),
+  };
+}
+
+/** What the SBOM says of a platform's base: a stand-in's parts, or a pulled `baseImage` it cannot list. */
+export function baseFacts(baseImage: string, standIn: StandInBase | undefined): BaseFacts {
+  if (!standIn) return { kind: 'pulled', image: baseImage };
+  return {
+    kind: 'stand-in',
+    image: baseImage,
+    node: standIn.node,
+    debianPackages: standIn.debianPackages.map((deb) => ({ deb, license: debianLicense(deb), debSha256: fileSha256(deb.debPath) })),
+  };
+}
+
+/** Writes `platform`'s SBOM into the build context `contextDir`; returns its path. */
+export function writeContextSbom(contextDir: string, platform: ImagePlatform, bundle: SidecarBundle, sidecar: SidecarFacts, base: BaseFacts, sourceDateEpochS: number): string {
+  const file = path.join(contextDir, sbomContextFile(platform));
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, serializeSbom(imageSbom({ platform, sourceDateEpochS, sidecar, npmPackages: bundle.packages, base })));
+  return file;
+}
