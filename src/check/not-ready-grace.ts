@@ -46,8 +46,11 @@ const PASSED: RouteVerdict = { passed: true, reason: 'ok' };
  * Follows the driver's not-ready stretches from Probe answers. A driver
  * instance that is not the one of the stretch (a restarted driver: a new
  * socket file, or a new TCP connection; CsiConnection.driverInstance) begins
- * a new one. Answers to Probes sent before the last one recorded are stale
- * (concurrent calls answer out of order) and change nothing.
+ * a new one. Answers to Probes sent before the last answer recorded are
+ * stale (concurrent calls answer out of order) and change nothing. A failed
+ * call is no answer: it does not make an earlier Probe's answer stale (a call
+ * cancelled when its client left, sent after a slower Probe, hid that Probe's
+ * ready answer: issue #28), unless it is the first to reach a new instance.
  */
 export class NotReadyStretches {
   /** performance.now() when the first not-ready Probe of the current stretch was sent; undefined outside a stretch. */
@@ -56,7 +59,10 @@ export class NotReadyStretches {
   private sinceEpochMs: number | undefined;
   /** The driver instance the last recorded answer came from. */
   private instance: number | undefined;
-  /** performance.now() when the last recorded Probe was sent. */
+  /**
+   * performance.now() when the Probe of the last recorded answer was sent (or
+   * the first call to reach the current instance, failed or not).
+   */
   private lastSentMs = -Infinity;
 
   /**
@@ -66,11 +72,12 @@ export class NotReadyStretches {
    */
   record(answer: ProbeAnswer, sentMs: number, instance: number): NotReadyStretch | undefined {
     if (sentMs >= this.lastSentMs) {
-      this.lastSentMs = sentMs;
+      if (answer !== 'failed') this.lastSentMs = sentMs;
       if (instance !== this.instance) {
-        // A restarted driver initializes anew: its grace is its own.
+        // A restarted driver initializes anew: its grace is its own. The old one's late answers are stale.
         this.instance = instance;
         this.sinceMs = this.sinceEpochMs = undefined;
+        this.lastSentMs = sentMs;
       }
       if (answer === 'ready') {
         this.sinceMs = this.sinceEpochMs = undefined;

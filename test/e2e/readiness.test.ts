@@ -4,6 +4,8 @@
 // socket and real HTTP. Graces are a few seconds to keep the file fast; the
 // assertions on time only separate behaviours by wide margins.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { describe, test, TestContext } from 'node:test';
 import { parseGoDurationNanos } from '../../src/go/duration';
@@ -13,6 +15,19 @@ import { startDriverAndSidecar } from '../helpers/pair';
 import { Sidecar } from '../helpers/sidecar';
 import { makeTempDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
+import { JOIN_WINDOW_MS } from '../../src/check/health-check';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A GET whose client goes away, before any answer, once `asked` resolves (a kubelet giving up after timeoutSeconds). */
+async function abandonedRequest(baseUrl: string, urlPath: string, asked: () => Promise<void>): Promise<void> {
+  const url = new URL(baseUrl);
+  const socket = net.connect(Number(url.port), url.hostname);
+  await once(socket, 'connect');
+  socket.write(`GET ${urlPath} HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`);
+  await asked();
+  socket.destroy();
+}
 
 const NOT_READY = 'driver responded but is not ready';
 /** A failure that does not wait for a Probe is answered well within this (the product target, 50 ms, is in bench/). */
@@ -177,6 +192,64 @@ test('/healthz and /readyz asked at once share one Probe, and each judges its an
   assert.deepEqual(bodyAndStatus(healthz), [200, 'ok']);
   assert.deepEqual(bodyAndStatus(readyz), [500, NOT_READY]);
   assert.equal(driver.calls('Probe'), 1);
+});
+
+// Issue #28: a call that fails after a slower Probe was sent (here cancelled: its client left, as a kubelet
+// does after timeoutSeconds) must not hide that Probe's ready answer. It did: the stretch went on through a
+// ready driver, and once not ready again /healthz failed at once, the grace counted from before it was ready.
+test('issue #28: a ready answer ends the stretch even when a call sent after it failed first', async (t) => {
+  const { sidecar, driver } = await startPair(t, 'grpc-js', ['--ready', 'false'], ['--not-ready-grace=2s']);
+  assert.equal((await sidecar.request()).status, 200, 'the stretch begins');
+  await driver.set({ ready: 'true', probeDelayMs: 1_500 });
+  const probes = driver.calls('Probe');
+  const ready = sidecar.request('/readyz'); // its Probe is answered ready 1.5 s later
+  await sleep(JOIN_WINDOW_MS + 200); // past its join window: the next request sends a Probe of its own
+  // That Probe is cancelled once its client has gone and it has left its join window, before the first is answered.
+  await abandonedRequest(sidecar.baseUrl, '/healthz', () => driver.waitForCalls('Probe', probes + 2));
+  assert.deepEqual(bodyAndStatus(await ready), [200, 'ok']);
+  await driver.set({ ready: 'false', probeDelayMs: 0 });
+  await sleep(1_000); // more than 2 s since the first stretch began
+  const again = await sidecar.request('/healthz?verbose');
+  assert.equal(again.status, 200, `not ready again after a ready answer: a new grace\n${again.body}`);
+});
+
+/** A TCP proxy to `target` that closes each connection `lifeMs` after it opened (a load balancer's connection age, grpc's MaxConnectionAge). */
+async function recyclingTcpProxy(t: TestContext, target: string, lifeMs: number): Promise<string> {
+  const [host, port] = target.split(':');
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(port), host);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', close).on('close', () => sockets.delete(socket));
+    }
+    client.pipe(upstream).pipe(client);
+    setTimeout(close, lifeMs).unref();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  return `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+}
+
+// Issue #28, not fixed: on a TCP address every new connection counts as a restarted driver, so a driver that
+// never gets ready, reached through anything that recycles connections (a proxy's or a load balancer's
+// connection age, grpc-go's MaxConnectionAge, a session dropped after a timeout and an unanswered PING), gets a
+// new grace each time and is never restarted: the README's "a driver that never gets ready is restarted as
+// upstream would restart it, one grace later" does not hold there. A fix needs a better sign of a restarted
+// driver on TCP than a new connection.
+test('issue #28: TCP, connections recycled every 500 ms: a driver never ready still fails /healthz once the grace is used up', { todo: 'a new TCP connection is taken for a restarted driver' }, async (t) => {
+  const driver = await FakeDriver.startTcp(t, ['--ready', 'false']);
+  const proxy = await recyclingTcpProxy(t, driver.address, 500);
+  const sidecar = await Sidecar.start(t, [`--csi-address=${proxy}`, '--not-ready-grace=1s']);
+  // Five graces: long enough for a grace of 1 s to run out, short enough not to make a todo cost 15 s a run.
+  await waitFor('/healthz to fail once the grace is used up', async () => ((await sidecar.request()).status === 500 ? true : undefined), 5_000, POLL_INTERVAL_MS);
 });
 
 test('/readyz before the driver is known: 500 saying what it waits for, as /healthz', async (t) => {

@@ -65,3 +65,22 @@ test('an answer to a Probe sent before the last one recorded changes nothing', (
   assert.equal(stretches.record('ready', 4_000, 1)?.lastedMs, 3_000);
   assert.equal(stretches.record('not-ready', 6_000, 1)?.lastedMs, 5_000);
 });
+
+// Issue #28: a failed call says nothing of readiness, so it must not make an
+// earlier Probe's answer stale either. A call cancelled because its client
+// left (the kubelet's timeoutSeconds) or failed fast, sent after a slow ready
+// answer's Probe, hid that answer: the stretch went on through a ready driver.
+test('issue #28: a failed call sent after a Probe does not make that Probe\'s answer stale', () => {
+  const stretches = new NotReadyStretches();
+  stretches.record('not-ready', 1_000, 1);
+  assert.equal(stretches.record('failed', 5_000, 1)?.lastedMs, 4_000);
+  assert.equal(stretches.record('ready', 4_000, 1), undefined, 'the ready answer to the Probe sent at 4 s ends the stretch');
+  assert.equal(stretches.record('not-ready', 6_000, 1)?.lastedMs, 0, 'not ready again after a ready answer: a new stretch');
+
+  // The same for a not-ready answer that begins a stretch.
+  const fresh = new NotReadyStretches();
+  fresh.record('ready', 1_000, 1);
+  fresh.record('failed', 3_000, 1);
+  assert.equal(fresh.record('not-ready', 2_000, 1)?.lastedMs, 0);
+  assert.equal(fresh.record('not-ready', 4_000, 1)?.lastedMs, 2_000, 'the stretch began with the Probe sent at 2 s');
+});
