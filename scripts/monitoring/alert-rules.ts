@@ -55,7 +55,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
     annotations: {
       summary: 'CSI driver {{ $labels.driver_name }} is not ready',
       description:
-        'CSI driver {{ $labels.driver_name }} in pod {{ $labels.namespace }}/{{ $labels.pod }} has answered Probe with ready: false (still initializing) for 10 minutes; its other CSI calls may fail meanwhile. /readyz?verbose on the pod says for how long.',
+        'CSI driver {{ $labels.driver_name }} in pod {{ $labels.namespace }}/{{ $labels.pod }} last answered Probe with ready: false (still initializing) and has not answered ready: true for 10 minutes; its other CSI calls may fail meanwhile. Failed calls leave the last answer as it was, so a driver gone since then keeps this firing: see CSIDriverUnhealthy. /readyz?verbose on the pod says for how long.',
       runbook: runbook('CSIDriverNotReady'),
     },
   },

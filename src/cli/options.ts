@@ -155,6 +155,15 @@ function toOptions(parsed: ParsedFlags): SidecarOptions {
     // Upstream has no /readyz, so a manifest may already serve metrics there: that keeps working, as a drop-in must.
     notices.push(`Flag --metrics-path is ${READYZ_PATH}: metrics are served there, and the readiness endpoint is not; pick another --metrics-path to get it`);
   }
+  const csiAddress = normalizeCsiAddress(get<string>('csi-address')) as CsiAddress; // validated by the flag
+  const notReadyGraceMs = Number(get<bigint>('not-ready-grace')) / 1e6;
+  if (notReadyGraceMs > 0 && csiAddress.tcp !== undefined) {
+    // Over TCP a restarted driver looks like any new connection: nothing on the wire tells a restart from a
+    // connection recycled by a proxy or by the driver (grpc-go's MaxConnectionAge), and each gets a new grace.
+    notices.push(
+      `Flag --not-ready-grace with a TCP --csi-address: every new connection to the driver is taken for a restarted driver and starts a new grace, so a driver reached through anything that recycles connections may stay not ready without failing /healthz; use a unix socket to have a driver that never gets ready restarted one grace later`,
+    );
+  }
   if (parsed.remaining.length > 0) {
     // Go's flag package stops at the first non-flag argument and ignores the rest; say so.
     notices.push(`Ignoring arguments after the first non-flag argument: ${parsed.remaining.join(' ')}`);
@@ -163,9 +172,9 @@ function toOptions(parsed: ParsedFlags): SidecarOptions {
   const loggingFormat = get<LoggingFormat>('logging-format');
   const listen = (text: string) => parseListenAddress(text) as ListenAddress; // validated by the flag
   return {
-    csiAddress: normalizeCsiAddress(get<string>('csi-address')) as CsiAddress, // validated by the flag
+    csiAddress,
     probeTimeoutMs: Number(get<bigint>('probe-timeout')) / 1e6,
-    notReadyGraceMs: Number(get<bigint>('not-ready-grace')) / 1e6,
+    notReadyGraceMs,
     healthListen: httpEndpoint !== '' ? listen(httpEndpoint) : { host: '0.0.0.0', port: parsePortNumber(healthPort) as number },
     metricsOnHealthListener: httpEndpoint !== '' && metricsAddress === '',
     metricsListen: metricsAddress !== '' ? listen(metricsAddress) : undefined,
