@@ -53,12 +53,33 @@ export async function startDriver(socketPath: string, extraArgs: readonly string
 }
 
 /**
- * Starts a probe command; `{address}` and `{port}` in the template are filled in. Its output is discarded.
- * With `openFileLimit`, under a shell that first lowers its open-file limit (`ulimit -n`, soft and hard) and then execs it.
+ * Node's floor (bench/floor-server.ts) as a probe command: a bare `net` server
+ * run with the sidecar's V8 options, so the sidecar's figures can be read above it.
  */
-export function startSubject(template: string, socketPath: string, port: number, openFileLimit?: number): Running {
+export function floorCommand(): string {
+  return `${process.execPath} ${OUR_NODE_OPTIONS} ${path.join(__dirname, 'floor-server.js')} ${SUBJECT_ARGS}`;
+}
+
+/** How a subject is started besides its command. */
+export interface SubjectLimits {
+  /** The subject runs under `ulimit -n` this. */
+  readonly openFileLimit?: number;
+  /** A cgroup's `cgroup.procs` the subject joins before it execs (bench/cpu-quota.ts). */
+  readonly cgroupProcsFile?: string;
+}
+
+/**
+ * Starts a probe command; `{address}` and `{port}` in the template are filled in. Its output is discarded.
+ * With limits, under a shell that first joins the cgroup and lowers its open-file limit (`ulimit -n`, soft and
+ * hard), then execs it: the command runs under them from its first instruction.
+ */
+export function startSubject(template: string, socketPath: string, port: number, { openFileLimit, cgroupProcsFile }: SubjectLimits = {}): Running {
   const words = template.replace(/\{address\}/g, socketPath).replace(/\{port\}/g, String(port)).split(/\s+/).filter(Boolean);
-  const [executable, args] = openFileLimit === undefined ? [words[0], words.slice(1)] : ['/bin/sh', ['-c', `ulimit -n ${openFileLimit} && exec "$0" "$@"`, ...words]];
+  const steps = [
+    ...(cgroupProcsFile === undefined ? [] : [`echo $$ > '${cgroupProcsFile}'`]),
+    ...(openFileLimit === undefined ? [] : [`ulimit -n ${openFileLimit}`]),
+  ];
+  const [executable, args] = steps.length === 0 ? [words[0], words.slice(1)] : ['/bin/sh', ['-c', `${steps.join(' && ')} && exec "$0" "$@"`, ...words]];
   const child = spawn(executable, args, { stdio: ['ignore', 'ignore', 'ignore'] });
   return track(child);
 }
@@ -113,16 +134,17 @@ export interface Pair {
 
 /**
  * Starts the test driver (with `driverArgs`) on a fresh socket and `template`
- * on a free port (see startSubject), and resolves once /healthz answers 200.
+ * on a free port (see startSubject; the driver runs under none of its limits),
+ * and resolves once /healthz answers 200.
  * Throws when it has not within `healthyWithinMs`, both processes stopped.
  */
-export async function startPair(template: string, { driverArgs = [], openFileLimit, healthyWithinMs = 30_000 }: { driverArgs?: readonly string[]; openFileLimit?: number; healthyWithinMs?: number } = {}): Promise<Pair> {
+export async function startPair(template: string, { driverArgs = [], openFileLimit, cgroupProcsFile, healthyWithinMs = 30_000 }: SubjectLimits & { driverArgs?: readonly string[]; healthyWithinMs?: number } = {}): Promise<Pair> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lp-bench-'));
   const socketPath = path.join(dir, 'csi.sock');
   const driver = await startDriver(socketPath, driverArgs);
   const port = await freePort();
   const spawnedAt = performance.now();
-  const sidecar = startSubject(template, socketPath, port, openFileLimit);
+  const sidecar = startSubject(template, socketPath, port, { openFileLimit, cgroupProcsFile });
   const url = `http://127.0.0.1:${port}/healthz`;
   const removeDir = () => fs.rmSync(dir, { recursive: true, force: true });
   try {

@@ -6,6 +6,16 @@
 //                    [--vs '<command with {address} and {port}>'] [--json bench-results.json]
 //                    [--paired-slices 60] [--paired-seconds 1] [--paired-only]
 //                    [--instructions] [--instructions-warm-up 20000] [--instructions-chunks 12]
+//                    [--quota-starts 3] [--upstream-cpu-ms 1.225] [--vs-is-upstream]
+//
+// Node's floor (issue #29) is measured in the same run: a bare `net` server
+// with the same V8 options (bench/floor-server.ts), beside ours in the rounds,
+// the flood, the 5,000 held connections and the starts under CPU quotas of
+// 1000m, 200m, 100m and 50m (a cgroup v1 cpu group of the bench's own; the
+// bench fails if it cannot make one). A third table judges issue #29's goals:
+// idle RSS above the floor, the peaks, start-up above the floor's at 100m and
+// CPU per check against upstream's (issue #29's 1.225 ms, or the --vs
+// command's with --vs-is-upstream).
 //
 // With --vs, the other command is measured alternately with ours in the same
 // session and the ratios ours/theirs are printed; CPU per check is compared
@@ -32,7 +42,9 @@ import { InstructionFigures, measureInstructions, requireCallgrind } from './ins
 import { runLoad } from './load';
 import { measurePairedCpu, PairedCpuFigures, PairedRatio } from './paired-cpu';
 import { median, readContextSwitches, readProcStats } from './proc';
-import { buildBundleCommand, getStatus, Pair, startDriver, startPair, waitForHealthy } from './processes';
+import { CPU_QUOTAS_MILLICORES, measureQuotaStarts, QuotaStartFigures } from './quota-starts';
+import { judgeFloorGoals, START_QUOTA_MILLICORES, UPSTREAM_CPU_MS_PER_CHECK } from './floor-goals';
+import { buildBundleCommand, floorCommand, getStatus, Pair, startDriver, startPair, waitForHealthy } from './processes';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,6 +62,9 @@ const { values: args } = parseArgs({
     instructions: { type: 'boolean', default: false },
     'instructions-warm-up': { type: 'string', default: '20000' },
     'instructions-chunks': { type: 'string', default: '12' },
+    'quota-starts': { type: 'string', default: '3' },
+    'upstream-cpu-ms': { type: 'string', default: String(UPSTREAM_CPU_MS_PER_CHECK) },
+    'vs-is-upstream': { type: 'boolean', default: false },
     json: { type: 'string', default: 'bench-results.json' },
   },
 });
@@ -66,8 +81,12 @@ function flagProblems(): string[] {
   };
   for (const flag of ['rounds', 'kills', 'held'] as const) wholeNumber(flag, 1);
   for (const flag of ['seconds', 'flood-seconds', 'abuse-seconds', 'paired-seconds'] as const) positive(flag);
+
   wholeNumber('instructions-warm-up', 0);
   wholeNumber('instructions-chunks', 1);
+  wholeNumber('quota-starts', 1);
+  positive('upstream-cpu-ms');
+  if (args['vs-is-upstream'] && !args.vs) problems.push('--vs-is-upstream says the --vs command is upstream: give it with --vs');
   wholeNumber('paired-slices', 2);
   if (Number(args['paired-slices']) % 2 === 1) problems.push(`--paired-slices ${args['paired-slices']}: give an even number, so that each command goes first as often`);
   if (args['paired-only'] && args['abuse-only']) problems.push('--paired-only and --abuse-only: give one of them');
@@ -91,6 +110,7 @@ const PAIRED_SLICES = Number(args['paired-slices']);
 const PAIRED_SECONDS = Number(args['paired-seconds']);
 const INSTRUCTIONS_WARM_UP_REQUESTS = Number(args['instructions-warm-up']);
 const INSTRUCTIONS_CHUNKS = Number(args['instructions-chunks']);
+const QUOTA_STARTS = Number(args['quota-starts']);
 /** Requests per counted chunk: a few seconds under callgrind, many young collections in each. */
 const INSTRUCTIONS_CHUNK_REQUESTS = 1_000;
 const IDLE_SETTLE_MS = 2_000;
@@ -139,11 +159,18 @@ const ABUSE_SCENARIOS: readonly AbuseScenario[] = [
 interface Subject {
   readonly name: string;
   readonly command: string;
+  /** Node's floor: measured where a figure means something for a server that calls no driver (no kills, no idle cost, only the held-connections attack). */
+  readonly floor?: boolean;
 }
+
+/** The bare `net` server the sidecar is read against (issue #29). */
+const FLOOR_NAME = 'floor';
 
 interface RoundFigures {
   startToFirst200Ms: number;
   idleRssMiB: number;
+  /** VmHWM after the one-connection load (the process is fresh each round). */
+  peakRssOneMiB: number;
   rps1: number;
   p50Ms1: number;
   p99Ms1: number;
@@ -156,6 +183,8 @@ interface RoundFigures {
 
 interface SubjectFigures extends RoundFigures {
   peakRssFloodMiB: number;
+  /** VmHWM with HELD_CONNECTIONS attacking connections held (the abuse table's first attack). */
+  peakRssHeldMiB: number;
   killToFailureMs: number;
   idleCpuMs: number;
   idleContextSwitches: number;
@@ -175,7 +204,8 @@ async function measureRound(subject: Subject): Promise<RoundFigures> {
     const sidecarBefore = readProcStats(pair.sidecar.pid).cpuMs;
     const driverBefore = readProcStats(pair.driver.pid).cpuMs;
     const single = await runLoad(pair.url, 1, { seconds: LOAD_SECONDS });
-    const sidecarCpuMsPerCheck = (readProcStats(pair.sidecar.pid).cpuMs - sidecarBefore) / single.requests;
+    const afterSingle = readProcStats(pair.sidecar.pid);
+    const sidecarCpuMsPerCheck = (afterSingle.cpuMs - sidecarBefore) / single.requests;
     const driverCpuMsPerCheck = (readProcStats(pair.driver.pid).cpuMs - driverBefore) / single.requests;
 
     const sixteen = await runLoad(pair.url, 16, { seconds: LOAD_SECONDS });
@@ -185,6 +215,7 @@ async function measureRound(subject: Subject): Promise<RoundFigures> {
     return {
       startToFirst200Ms: pair.startToFirst200Ms,
       idleRssMiB,
+      peakRssOneMiB: mib(afterSingle.peakRssKiB),
       rps1: single.requestsPerSecond,
       p50Ms1: single.p50Ms,
       p99Ms1: single.p99Ms,
@@ -260,7 +291,8 @@ async function measureKillDetection(subject: Subject): Promise<number> {
 
 async function measureAbuseScenarios(subject: Subject): Promise<Record<string, AbuseFigures>> {
   const figures: Record<string, AbuseFigures> = {};
-  for (const scenario of ABUSE_SCENARIOS) {
+  // The floor answers anything and knows no budget: only what holding connections costs Node is worth reading.
+  for (const scenario of subject.floor ? ABUSE_SCENARIOS.slice(0, 1) : ABUSE_SCENARIOS) {
     process.stderr.write(`abuse: ${scenario.label}: ${subject.name}\n`);
     const pair = await startPair(subject.command, scenario);
     try {
@@ -295,11 +327,11 @@ function medianOf<T>(rows: readonly T[], key: keyof T): number {
   return median(rows.map((row) => row[key] as number));
 }
 
-async function measureAll(subjects: readonly Subject[]): Promise<Map<string, SubjectFigures>> {
+async function measureAll(subjects: readonly Subject[]): Promise<{ figures: Map<string, SubjectFigures>; quotaStarts?: QuotaStartFigures }> {
   if (args['abuse-only']) {
     const figures = new Map<string, SubjectFigures>();
     for (const subject of subjects) figures.set(subject.name, { abuse: await measureAbuseScenarios(subject) } as SubjectFigures);
-    return figures;
+    return { figures };
   }
   const rounds = new Map<string, RoundFigures[]>(subjects.map((s) => [s.name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
@@ -314,15 +346,16 @@ async function measureAll(subjects: readonly Subject[]): Promise<Map<string, Sub
     const rows = rounds.get(subject.name)!;
     const keys = Object.keys(rows[0]) as (keyof RoundFigures)[];
     const medians = Object.fromEntries(keys.map((key) => [key, medianOf(rows, key)])) as unknown as RoundFigures;
-    figures.set(subject.name, {
-      ...medians,
-      peakRssFloodMiB: await measureFlood(subject),
-      killToFailureMs: await measureKillDetection(subject),
-      ...(await measureIdleCost(subject)),
-      abuse: await measureAbuseScenarios(subject),
-    });
+    const peakRssFloodMiB = await measureFlood(subject);
+    // The floor never fails a check (it calls no driver), and its idle cost is not in question.
+    const killToFailureMs = subject.floor ? NaN : await measureKillDetection(subject);
+    const idleCost = subject.floor ? { idleCpuMs: NaN, idleContextSwitches: NaN } : await measureIdleCost(subject);
+    const abuse = await measureAbuseScenarios(subject);
+    figures.set(subject.name, { ...medians, peakRssFloodMiB, peakRssHeldMiB: abuse[ABUSE_SCENARIOS[0].label].rssPeakMiB, killToFailureMs, ...idleCost, abuse });
   }
-  return figures;
+  process.stderr.write(`starts under CPU quotas (${CPU_QUOTAS_MILLICORES.map((q) => `${q}m`).join(', ')}), ${QUOTA_STARTS} each\n`);
+  const quotaStarts = await measureQuotaStarts(subjects, CPU_QUOTAS_MILLICORES, QUOTA_STARTS);
+  return { figures, quotaStarts };
 }
 
 interface Target {
@@ -346,7 +379,9 @@ const TARGETS: readonly (Target & { readonly key: ScalarKey })[] = [
   { key: 'p50Ms16', label: 'p50, 16 connections', unit: 'ms' },
   { key: 'p99Ms16', label: 'p99, 16 connections', unit: 'ms', limit: 3, atMost: true },
   { key: 'idleRssMiB', label: 'RSS idle after start-up', unit: 'MiB', limit: 47.7, atMost: true },
+  { key: 'peakRssOneMiB', label: `RSS peak, ${LOAD_SECONDS}s 1-connection load`, unit: 'MiB' },
   { key: 'peakRssFloodMiB', label: `RSS peak, ${FLOOD_SECONDS}s 16-connection flood`, unit: 'MiB', limit: 76.3, atMost: true },
+  { key: 'peakRssHeldMiB', label: `RSS peak, ${HELD_CONNECTIONS.toLocaleString('en-US')} held connections`, unit: 'MiB' },
   { key: 'killToFailureMs', label: 'driver SIGKILL -> failing answer', unit: 'ms', limit: 50, atMost: true },
   { key: 'startToFirst200Ms', label: 'spawn -> first 200', unit: 'ms' },
   { key: 'idleCpuMs', label: `CPU over ${QUIET_SPAN_MS / 1000} idle s`, unit: 'ms', limit: 40, atMost: true },
@@ -354,6 +389,7 @@ const TARGETS: readonly (Target & { readonly key: ScalarKey })[] = [
 ];
 
 function formatFigure(value: number): string {
+  if (Number.isNaN(value)) return '';
   if (value >= 1000) return Math.round(value).toLocaleString('en-US');
   if (value >= 10) return value.toFixed(1);
   return value.toFixed(3);
@@ -372,6 +408,7 @@ function printAbuseTable(subjects: readonly Subject[], figures: Map<string, Subj
   for (const scenario of ABUSE_SCENARIOS) {
     for (const subject of subjects) {
       const f = figures.get(subject.name)!.abuse[scenario.label];
+      if (f === undefined) continue; // the floor meets only the held connections
       rows.push([
         scenario.label,
         subject.name,
@@ -417,8 +454,10 @@ function printPairedTable(figures: PairedCpuFigures): void {
   );
 }
 
+/** Ours, the floor (when measured) and theirs (with --vs), each a column; the ratio is ours against theirs. */
 function printTable(subjects: readonly Subject[], figures: Map<string, SubjectFigures>): void {
-  const header = ['figure', ...subjects.map((s) => s.name), ...(subjects.length > 1 ? ['ours/theirs'] : []), 'target', 'met'];
+  const theirs = subjects.find((s) => s.name === 'theirs');
+  const header = ['figure', ...subjects.map((s) => s.name), ...(theirs ? ['ours/theirs'] : []), 'target', 'met'];
   const rows = TARGETS.map((target) => {
     const values = subjects.map((s) => figures.get(s.name)![target.key]);
     const ours = values[0];
@@ -426,12 +465,43 @@ function printTable(subjects: readonly Subject[], figures: Map<string, SubjectFi
     return [
       `${target.label} (${target.unit})`,
       ...values.map(formatFigure),
-      ...(subjects.length > 1 ? [(values[0] / values[1]).toFixed(2)] : []),
+      ...(theirs ? [(ours / figures.get(theirs.name)![target.key]).toFixed(2)] : []),
       target.limit === undefined ? '' : `${target.atMost ? '<=' : '>='} ${formatFigure(target.limit)}`,
       met,
     ];
   });
   printMarkdownTable(header, rows);
+}
+
+/** Spawn to first 200 under each CPU quota, a column a subject. */
+function printQuotaStartTable(subjects: readonly Subject[], quotaStarts: QuotaStartFigures): void {
+  process.stdout.write(`Spawn -> first 200 under a CPU quota (cgroup v1 CFS, 100 ms period), median of ${QUOTA_STARTS} starts\n\n`);
+  const rows = CPU_QUOTAS_MILLICORES.map((q) => [`${q}m`, ...subjects.map((s) => `${formatFigure(quotaStarts[s.name][q])} ms`)]);
+  printMarkdownTable(['CPU quota', ...subjects.map((s) => s.name)], rows);
+}
+
+/** Issue #29's goals for ours, against the floor and upstream's CPU per check. */
+function printFloorGoals(subjects: readonly Subject[], figures: Map<string, SubjectFigures>, quotaStarts: QuotaStartFigures): void {
+  const ours = figures.get('ours')!;
+  const floor = figures.get(FLOOR_NAME)!;
+  const theirs = args['vs-is-upstream'] ? figures.get('theirs') : undefined;
+  const goals = judgeFloorGoals({
+    oursIdleRssMiB: ours.idleRssMiB,
+    floorIdleRssMiB: floor.idleRssMiB,
+    oursFloodPeakMiB: ours.peakRssFloodMiB,
+    oursHeldPeakMiB: ours.peakRssHeldMiB,
+    heldConnections: HELD_CONNECTIONS,
+    oursStartMsAtQuota: quotaStarts.ours[START_QUOTA_MILLICORES],
+    floorStartMsAtQuota: quotaStarts[FLOOR_NAME][START_QUOTA_MILLICORES],
+    oursCpuMsPerCheck: ours.sidecarCpuMsPerCheck,
+    upstreamCpuMsPerCheck: theirs ? theirs.sidecarCpuMsPerCheck : Number(args['upstream-cpu-ms']),
+    upstreamSource: theirs ? '--vs, measured' : args['upstream-cpu-ms'] === String(UPSTREAM_CPU_MS_PER_CHECK) ? "issue #29's figure" : '--upstream-cpu-ms',
+  });
+  process.stdout.write(`Issue #29's goals for ours (the floor: ${subjects.find((s) => s.floor)!.name}, a bare node:net server with ours' V8 options)\n\n`);
+  printMarkdownTable(
+    ['goal', 'figure', 'limit', 'met'],
+    goals.map((g) => [g.label, `${g.unit === 'ratio' ? g.figure.toFixed(3) : formatFigure(g.figure)} ${g.unit === 'ratio' ? '' : g.unit}`.trim(), `<= ${g.limit} ${g.unit === 'ratio' ? '' : g.unit}`.trim(), g.met ? 'yes' : 'NO']),
+  );
 }
 
 async function main(): Promise<void> {
@@ -447,9 +517,17 @@ async function main(): Promise<void> {
       instructions.set(subject.name, await measureInstructions(subject.command, INSTRUCTIONS_WARM_UP_REQUESTS, INSTRUCTIONS_CHUNKS, INSTRUCTIONS_CHUNK_REQUESTS));
     }
   }
-  const figures = args['paired-only'] ? new Map<string, SubjectFigures>() : await measureAll(subjects);
+  // Node's floor goes beside ours (before theirs) wherever the full set of figures is measured.
+  const measured = args['abuse-only'] || args['paired-only'] ? subjects : [subjects[0], { name: FLOOR_NAME, command: floorCommand(), floor: true }, ...subjects.slice(1)];
+  const { figures, quotaStarts } = args['paired-only'] ? { figures: new Map<string, SubjectFigures>(), quotaStarts: undefined } : await measureAll(measured);
   if (!args['abuse-only'] && !args['paired-only']) {
-    printTable(subjects, figures);
+    printTable(measured, figures);
+    process.stdout.write('\n');
+  }
+  if (quotaStarts) {
+    printQuotaStartTable(measured, quotaStarts);
+    process.stdout.write('\n');
+    printFloorGoals(measured, figures, quotaStarts);
     process.stdout.write('\n');
   }
   if (paired) {
@@ -460,12 +538,13 @@ async function main(): Promise<void> {
     printInstructionsTable(subjects, instructions);
     process.stdout.write('\n');
   }
-  if (!args['paired-only']) printAbuseTable(subjects, figures);
+  if (!args['paired-only']) printAbuseTable(measured, figures);
   const report = {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-    settings: { abuseOnly: args['abuse-only'], pairedOnly: args['paired-only'], pairedSlices: PAIRED_SLICES, pairedSeconds: PAIRED_SECONDS, instructions: args.instructions, instructionsWarmUp: INSTRUCTIONS_WARM_UP_REQUESTS, instructionsChunks: INSTRUCTIONS_CHUNKS, rounds: ROUNDS, loadSeconds: LOAD_SECONDS, floodSeconds: FLOOD_SECONDS, kills: KILLS, held: HELD_CONNECTIONS, abuseSeconds: ABUSE_SECONDS },
-    subjects: subjects.map((s) => ({ ...s, figures: figures.get(s.name) })),
+    settings: { abuseOnly: args['abuse-only'], pairedOnly: args['paired-only'], pairedSlices: PAIRED_SLICES, pairedSeconds: PAIRED_SECONDS, instructions: args.instructions, instructionsWarmUp: INSTRUCTIONS_WARM_UP_REQUESTS, instructionsChunks: INSTRUCTIONS_CHUNKS, rounds: ROUNDS, loadSeconds: LOAD_SECONDS, floodSeconds: FLOOD_SECONDS, kills: KILLS, held: HELD_CONNECTIONS, abuseSeconds: ABUSE_SECONDS, quotaStarts: QUOTA_STARTS, upstreamCpuMs: Number(args['upstream-cpu-ms']), vsIsUpstream: args['vs-is-upstream'] },
+    subjects: measured.map((s) => ({ ...s, figures: figures.get(s.name) })),
+    ...(quotaStarts ? { quotaStarts } : {}),
     ...(paired ? { pairedCpu: paired } : {}),
     ...(args.instructions ? { instructions: Object.fromEntries(instructions) } : {}),
   };

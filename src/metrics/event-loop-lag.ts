@@ -10,9 +10,10 @@ export function registerEventLoopLag(registry: Registry): void {
     help: 'Lag of event loop in seconds, measured at scrape time (delay of a setImmediate callback).',
     registers: [registry],
     async collect() {
-      const queuedAt = performance.now();
+      // process.hrtime, not performance.now(): see nowMicros in log/logger.ts.
+      const queuedAt = process.hrtime.bigint();
       await new Promise((resolve) => setImmediate(resolve));
-      this.set((performance.now() - queuedAt) / 1000);
+      this.set(Number(process.hrtime.bigint() - queuedAt) / 1e9);
     },
   });
 }
