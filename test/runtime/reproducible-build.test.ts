@@ -287,7 +287,7 @@ for (const platform of IMAGE_PLATFORMS) {
     const owned = new Set<string>();
     const debDir = path.join(first.checkout, 'dist', 'image', 'cache', 'debian', platform.debianArch);
     for (const deb of debs) {
-      const purl = `pkg:deb/debian/${encodeURIComponent(deb.name)}@${deb.version}?arch=${platform.debianArch}&distro=debian-12`;
+      const purl = `pkg:deb/debian/${encodeURIComponent(deb.name)}@${encodeURIComponent(deb.version!).replace(/%3A/g, ':')}?arch=${platform.debianArch}&distro=debian-12`;
       assert.equal(deb.purl, purl, `${deb.name}: name, version and architecture in the purl`);
       const file = path.join(debDir, `${deb.name}_${deb.version!.replace(/:/g, '%3a')}_${platform.debianArch}.deb`);
       assert.equal(hashOf(deb, 'SHA-256'), sha256(file), `${deb.name}: the SHA-256 of the .deb the build downloaded`);
