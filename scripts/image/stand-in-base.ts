@@ -124,6 +124,9 @@ function assembleRootfs(rootfs: string, scratch: string, node: NodeBinary, packa
   fs.writeFileSync(path.join(rootfs, 'etc', 'passwd'), `${PASSWD.join('\n')}\n`);
   fs.writeFileSync(path.join(rootfs, 'etc', 'group'), `${GROUP.join('\n')}\n`);
   fs.writeFileSync(path.join(rootfs, 'etc', 'os-release'), `${OS_RELEASE.join('\n')}\n`);
+  // /home is root's, as in Debian and distroless; only /home/nonroot is the user's (copied with --chown).
+  fs.mkdirSync(path.join(rootfs, 'home'));
+  fs.chmodSync(path.join(rootfs, 'home'), 0o755);
   fs.mkdirSync(path.join(rootfs, 'tmp'));
   fs.chmodSync(path.join(rootfs, 'tmp'), 0o1777);
   fs.mkdirSync(path.join(rootfs, 'root'), { mode: 0o700 });
