@@ -33,12 +33,18 @@ export const SHEBANG = fs.readFileSync(path.join(ROOT, 'bin', 'csi-livenessprobe
 /** The V8 options the sidecar runs with, from SHEBANG; the benchmark and the image use the same. */
 export const SIDECAR_NODE_OPTIONS: readonly string[] = SHEBANG.replace(/^#!\S*env -S node\s*/, '').split(/\s+/).filter(Boolean);
 
-/** CSI_LIVENESSPROBE_GIT_COMMIT (the image build passes it in), else git's HEAD, else nothing. */
-export function gitCommit(): string {
+/**
+ * CSI_LIVENESSPROBE_GIT_COMMIT (the image build passes it in), else git's HEAD of `root`, with
+ * "-dirty" when files differ from it (git status, as the SBOM's git-tree property; upstream's
+ * `git describe --dirty`), else nothing.
+ */
+export function gitCommit(root = ROOT): string {
   const given = process.env.CSI_LIVENESSPROBE_GIT_COMMIT;
   if (given !== undefined && given !== '') return given;
+  const git = (args: readonly string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   try {
-    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const commit = git(['rev-parse', '--short=12', 'HEAD']);
+    return git(['status', '--porcelain']) === '' ? commit : `${commit}-dirty`;
   } catch {
     return ''; // not a git checkout (a source tarball): --version then names no commit
   }

@@ -93,6 +93,12 @@ export function defaultImageReference(): string {
   return `${DEFAULT_REGISTRY}/${name}:v${version}`;
 }
 
+/** A tag's and a repository name's (host and path) most characters, as the distribution reference grammar has them. */
+const MAX_TAG_LENGTH = 128;
+const MAX_NAME_LENGTH = 255;
+/** The reference's tag leaves room for the "-<architecture>" of each platform's local name. */
+const MAX_REFERENCE_TAG_LENGTH = MAX_TAG_LENGTH - Math.max(...IMAGE_PLATFORMS.map((platform) => `-${platform.architecture}`.length));
+
 /**
  * What is wrong with `reference` as the archive's name, or undefined: it must be fully qualified
  * (a registry host with a '.' or ':' or "localhost", a lower-case path, a tag) so that every runtime
@@ -102,9 +108,17 @@ export function defaultImageReference(): string {
 export function referenceProblem(reference: string): string | undefined {
   const match = /^([^/]+)\/([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*):([\w][\w.-]{0,127})$/.exec(reference);
   if (!match) return `"${reference}" is not <registry>/<path>:<tag> (lower-case path, a tag, no digest)`;
-  const host = match[1];
+  const [, host, repository, tag] = match;
   if (!(host.includes('.') || host.includes(':') || host === 'localhost')) return `"${host}" is not a registry host (it has no '.' or ':' and is not localhost), so runtimes would read it as a Docker Hub path`;
-  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(host)) return `"${host}" is not a host[:port]`;
+  // The distribution reference grammar's domain: labels of letters, digits and inner '-', joined by '.'.
+  const hostMatch = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::(\d+))?$/.exec(host);
+  if (!hostMatch) return `"${host}" is not a host[:port]`;
+  if (hostMatch[1] !== undefined && !(Number(hostMatch[1]) >= 1 && Number(hostMatch[1]) <= 65535)) return `"${host}": port ${hostMatch[1]} is not 1-65535`;
+  const nameLength = host.length + 1 + repository.length;
+  if (nameLength > MAX_NAME_LENGTH) return `"${host}/${repository}" has ${nameLength} characters; a registry takes at most ${MAX_NAME_LENGTH}`;
+  if (tag.length > MAX_REFERENCE_TAG_LENGTH) {
+    return `the tag has ${tag.length} characters; at most ${MAX_REFERENCE_TAG_LENGTH}, since each platform's image is also stored as <reference>-<architecture> and a tag takes at most ${MAX_TAG_LENGTH}`;
+  }
   return undefined;
 }
 

@@ -60,14 +60,38 @@ export function fetchRuntimePackages(platform: ImagePlatform): DebianPackage[] {
         execFileSync('apt-get', ['download', '-q', `${name}:${platform.debianArch}=${version}`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], timeout: APT_TIMEOUT_MS });
       } catch (err) {
         const stderr = String((err as { stderr?: Buffer }).stderr ?? '').trim();
-        const foreign = platform.debianArch !== hostDebianArch();
-        const hint = foreign ? `; run dpkg --add-architecture ${platform.debianArch} && apt-get update` : '; run apt-get update';
-        throw new Error(`apt-get download ${name}:${platform.debianArch}=${version} failed: ${stderr}${hint}`, { cause: err });
+        const hint = downloadFailureHint(name, platform.debianArch, version, aptVersions(name, platform.debianArch), platform.debianArch !== hostDebianArch());
+        throw new Error(`apt-get download ${name}:${platform.debianArch}=${version} failed: ${stderr}; ${hint}`, { cause: err });
       }
       if (!fs.existsSync(debPath)) throw new Error(`apt-get download ${name}:${platform.debianArch}=${version} wrote no ${debPath}`);
     }
     return { name, version, architecture: platform.debianArch, debPath };
   });
+}
+
+/** The versions of `name`:`arch` apt's package lists hold (apt-cache madison), newest first; none when apt does not know the architecture. */
+export function aptVersions(name: string, arch: string): string[] {
+  const listed = execFileSync('apt-cache', ['madison', `${name}:${arch}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return [...new Set(listed.split('\n').map((line) => line.split('|')[1]?.trim()).filter((v): v is string => !!v))];
+}
+
+/**
+ * What to do when `apt-get download name:arch=version` failed, from the versions apt's lists hold:
+ * no lists for the architecture (add it), lists without the version installed here (Debian's mirrors
+ * keep only the newest update, so this machine's packages are behind: upgrade them), or the version
+ * listed (the mirror or network failed).
+ */
+export function downloadFailureHint(name: string, arch: string, version: string, available: readonly string[], foreign: boolean): string {
+  if (available.length === 0) {
+    return foreign ? `apt's lists have no ${name}:${arch}: run dpkg --add-architecture ${arch} && apt-get update` : `apt's lists have no ${name}:${arch}: run apt-get update`;
+  }
+  if (!available.includes(version)) {
+    return (
+      `apt's lists have ${name}:${arch} at ${available.join(', ')}, not at ${version}, the version installed on this machine, which every platform's image takes: ` +
+      `upgrade this machine's packages (apt-get update && apt-get install --only-upgrade ${DEBIAN_RUNTIME_PACKAGES.join(' ')}) and build again`
+    );
+  }
+  return `apt's lists have ${name}:${arch} at ${version}, so the mirror or the network failed: run apt-get update and build again`;
 }
 
 /** Unpacks `deb` into `dir` (dpkg-deb -x: the package's files as its data.tar has them). */

