@@ -26,4 +26,4 @@ COPY THIRD-PARTY-LICENSES.txt /licenses/THIRD-PARTY-LICENSES.txt
 COPY sbom/${TARGETARCH}.cdx.json /sbom/csi-livenessprobe-ts.cdx.json
 USER 65532:65532
 # The V8 options are those of bin/csi-livenessprobe.js (measured by npm run bench; the tests check they match).
-ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "--optimize-for-size", "--jitless", "--disable-sigusr1", "/csi-livenessprobe.js"]
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "--optimize-for-size", "--no-maglev", "--disable-sigusr1", "/csi-livenessprobe.js"]

@@ -31,6 +31,7 @@ import { Layout, LayoutImage, readLayout, writeLayoutArchive } from './oci-layou
 import { IMAGE_PLATFORMS, ImagePlatform, platformName } from './platforms';
 import { SBOM_IMAGE_PATH } from './sbom';
 import { baseFacts, sidecarFacts, writeContextSbom } from './sbom-files';
+import type { SidecarFacts } from './sbom';
 import { sourceDateEpoch } from './source-date-epoch';
 import { ensureStandInBase, inspectLocalImage, removeReplacedImage, StandInBase } from './stand-in-base';
 
@@ -128,13 +129,32 @@ export function sbomPathBeside(archivePath: string, platform: ImagePlatform): st
 }
 
 /** Builds the Dockerfile for one platform on its base; returns the image ID. */
-function buildPlatformImage(platform: ImagePlatform, localName: string, base: StandInBase | undefined, epochS: number): string {
+/**
+ * The OCI annotations each image's configuration carries as labels (image-spec annotations.md): what
+ * the image is, its version and the commit it was built from, so `podman inspect` or a registry's UI
+ * tells without the SBOM. They replace the stand-in base's description, which speaks of the base.
+ */
+function imageLabels(sidecar: SidecarFacts, baseImage: string): string[] {
+  const { description } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { description: string };
+  const labels: Record<string, string> = {
+    'org.opencontainers.image.title': sidecar.name,
+    'org.opencontainers.image.description': description,
+    'org.opencontainers.image.version': sidecar.version,
+    'org.opencontainers.image.revision': sidecar.gitTreeModified ? `${sidecar.gitCommit}-dirty` : sidecar.gitCommit,
+    'org.opencontainers.image.licenses': sidecar.license,
+    'org.opencontainers.image.base.name': baseImage,
+  };
+  return Object.entries(labels).map(([key, value]) => `--label=${key}=${value}`);
+}
+
+/** Builds the Dockerfile for one platform on its base, with `labels`; returns the image ID. */
+function buildPlatformImage(platform: ImagePlatform, localName: string, base: StandInBase | undefined, epochS: number, labels: readonly string[]): string {
   const previous = inspectLocalImage(localName);
   if (previous) removeReplacedImage(previous.id);
   const baseArgs = base ? ['--pull=never', `--from=${base.name}`] : ['--pull=always'];
   runContainerTool(
     'buildah',
-    ['build', '--quiet', ...baseArgs, `--platform=${platformName(platform)}`, `--timestamp=${epochS}`, '--identity-label=false', '--file', DOCKERFILE, '--tag', localName, CONTEXT_DIR],
+    ['build', '--quiet', ...baseArgs, `--platform=${platformName(platform)}`, `--timestamp=${epochS}`, '--identity-label=false', ...labels, '--file', DOCKERFILE, '--tag', localName, CONTEXT_DIR],
     BUILD_TIMEOUT_MS,
   );
   return inspectLocalImage(localName)!.id;
@@ -180,7 +200,7 @@ export async function buildImage(options: BuildOptions = {}): Promise<BuiltImage
     log(`${platformName(platform)}: base ${base ? `${base.name} (${base.source}; node ${base.node.version}, ${base.debianPackages.map((deb) => `${deb.name} ${deb.version}`).join(', ')})` : `${baseImage}, pulled`}`);
     const contextSbom = writeContextSbom(CONTEXT_DIR, platform, bundle, sidecar, baseFacts(baseImage, base), epochS);
     const localName = `${reference}-${platform.architecture}`;
-    built.push({ platform, localName, id: buildPlatformImage(platform, localName, base, epochS), base, contextSbom });
+    built.push({ platform, localName, id: buildPlatformImage(platform, localName, base, epochS, imageLabels(sidecar, baseImage)), base, contextSbom });
   }
 
   releaseName(reference);
@@ -234,12 +254,17 @@ export function describeBuild(image: BuiltImage): string[] {
 }
 
 if (require.main === module) {
-  let values: { reference?: string; 'pull-base'?: boolean };
+  const usage = 'usage: npm run image -- [--reference=<registry>/<path>:<tag>] [--pull-base]\n';
+  let values: { reference?: string; 'pull-base'?: boolean; help?: boolean };
   try {
-    ({ values } = parseArgs({ options: { reference: { type: 'string' }, 'pull-base': { type: 'boolean' } } }));
+    ({ values } = parseArgs({ options: { reference: { type: 'string' }, 'pull-base': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
   } catch (err) {
-    process.stderr.write(`npm run image: ${(err as Error).message}\nusage: npm run image -- [--reference=<registry>/<path>:<tag>] [--pull-base]\n`);
+    process.stderr.write(`npm run image: ${(err as Error).message}\n${usage}`);
     process.exit(2);
+  }
+  if (values.help) {
+    process.stdout.write(usage);
+    process.exit(0);
   }
   const problem = values.reference === undefined ? undefined : referenceProblem(values.reference);
   if (problem) {

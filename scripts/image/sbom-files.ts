@@ -28,19 +28,21 @@ function git(args: readonly string[]): string | undefined {
 }
 
 /**
- * The sidecar as bundled: package.json's name, version and license; the full commit (git rev-parse
- * HEAD, else CSI_LIVENESSPROBE_GIT_COMMIT, as scripts/bundle.ts takes it); whether files differ from
- * it (git status, ignored files such as dist/ aside); the bundle's SHA-256.
+ * The sidecar as bundled: package.json's name, version and license; the commit in the order
+ * scripts/bundle.ts takes it (CSI_LIVENESSPROBE_GIT_COMMIT when set, else git rev-parse HEAD, here in
+ * full), so --version and the SBOM name the same one; whether files differ from it (git status,
+ * ignored files such as dist/ aside); the bundle's SHA-256.
  */
 export function sidecarFacts(bundle: SidecarBundle): SidecarFacts {
   const { name, version, license } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; license: string };
-  const commit = git(['rev-parse', 'HEAD']);
+  const given = process.env.CSI_LIVENESSPROBE_GIT_COMMIT;
+  const commit = given !== undefined && given !== '' ? given : git(['rev-parse', 'HEAD']);
   const status = commit === undefined ? undefined : git(['status', '--porcelain']);
   return {
     name,
     version,
     license,
-    gitCommit: commit ?? process.env.CSI_LIVENESSPROBE_GIT_COMMIT ?? '',
+    gitCommit: commit ?? '',
     gitTreeModified: status === undefined ? false : status !== '',
     bundleSha256: fileSha256(bundle.bundlePath),
   };

@@ -30,6 +30,7 @@ import { httpRequest } from '../helpers/http';
 import { daemonSetContainer, podmanFlagsOf } from '../helpers/image';
 import { makeTempDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
+import packageJson from '../../package.json';
 
 const SIDECAR_UID = 65532;
 const SIDECAR_GID = 65532;
@@ -136,6 +137,12 @@ async function runAsDaemonSet(t: TestContext, platform: BuiltPlatformImage, atta
   const loadedId = runContainerTool('podman', ['image', 'inspect', '--format', '{{.Id}}', imageName]);
   assert.equal(`sha256:${loadedId}`, platform.configDigest, `the archive's ${platformName(platform.platform)} image is the one built`);
   t.after(() => podmanAsync(['rmi', '--force', imageName]));
+  // The image says what it is (OCI annotations as labels), not what its stand-in base is.
+  const labels = JSON.parse(runContainerTool('podman', ['image', 'inspect', '--format', '{{json .Labels}}', imageName])) as Record<string, string>;
+  assert.equal(labels['org.opencontainers.image.title'], packageJson.name);
+  assert.equal(labels['org.opencontainers.image.version'], packageJson.version);
+  assert.match(labels['org.opencontainers.image.revision'] ?? '', /^[0-9a-f]{40}(-dirty)?$/, 'the full commit the image was built from');
+  assert.equal(labels['org.opencontainers.image.description'], packageJson.description);
   logFigure(t, `${platformName(platform.platform)} image: manifest ${platform.manifestDigest}, ${(platform.compressedBytes / 1e6).toFixed(1)} MB compressed, ${(platform.unpackedBytes / 1e6).toFixed(1)} MB unpacked, base ${platform.baseSource}`);
 
   const version = await podmanAsync(['run', '--rm', `--platform=${platformName(platform.platform)}`, imageName, '--version']);

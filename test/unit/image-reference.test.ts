@@ -66,3 +66,13 @@ test('npm run image -- --reference=<short name>: usage error, exit 2, before any
   assert.equal(unknown.status, 2, unknown.stderr);
   assert.match(unknown.stderr, /usage: npm run image -- \[--reference=/);
 });
+
+test('npm run image -- --help (or -h): the usage on stdout, exit 0, nothing built', () => {
+  for (const flag of ['--help', '-h']) {
+    const result = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'scripts', 'image', 'build.js'), flag], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, 'usage: npm run image -- [--reference=<registry>/<path>:<tag>] [--pull-base]\n');
+    assert.equal(result.stderr, '');
+  }
+});
+
