@@ -8,12 +8,12 @@ import * as path from 'node:path';
 
 /**
  * What the sidecar may need, as the kernel counts it for the cgroup: the
- * benchmark's worst case, 81.0 MiB RSS with 5,000 attacking connections held
- * (npm run bench, issue #29's run: Node 24.22.3, the shipped V8 options; idle
- * 52.7 MiB, 58.5 MiB at the peak of the 16-connection flood), with 18%
- * headroom. RSS includes the node binary's file-backed pages (about 40 MiB),
- * which the cgroup is charged for too. The example manifests' limit
- * (RECOMMENDED_MEMORY_LIMIT) is 47 MiB above that peak.
+ * benchmark's worst case, 91.8 MiB RSS with 5,000 attacking connections held
+ * (npm run bench, issue #29's final run: Node 24.22.3, the shipped V8 options;
+ * idle 53.3 MiB, 73.5 MiB at the peak of the 16-connection flood), rounded up
+ * to 96 MiB (5% headroom). RSS includes the node binary's file-backed pages
+ * (about 40 MiB), which the cgroup is charged for too. The example manifests'
+ * limit (RECOMMENDED_MEMORY_LIMIT) is 36 MiB above that peak.
  */
 export const MEMORY_NEED_BYTES = 96 * 1024 * 1024;
 /** The limit the example manifests set, and the advice. */
