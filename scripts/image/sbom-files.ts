@@ -6,12 +6,22 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SidecarBundle } from '../bundle';
+import type { BundledPackage } from '../bundled-packages';
 import { ROOT } from './container-tools';
 import { debianLicense } from './debian-copyright';
 import { ImagePlatform } from './platforms';
 import { BaseFacts, imageSbom, sbomContextFile, serializeSbom, SidecarFacts } from './sbom';
 import type { StandInBase } from './stand-in-base';
+
+/**
+ * What the SBOM needs of the bundle scripts/bundle.ts wrote (its SidecarBundle has these fields;
+ * named here so that this module does not import the bundler that imports it).
+ */
+export interface BundleContents {
+  readonly bundlePath: string;
+  /** The npm packages with code in the bundle. */
+  readonly packages: readonly BundledPackage[];
+}
 
 /** SHA-256 of a file, hex. */
 export function fileSha256(file: string): string {
@@ -33,7 +43,7 @@ function git(args: readonly string[]): string | undefined {
  * full), so --version and the SBOM name the same one; whether files differ from it (git status,
  * ignored files such as dist/ aside); the bundle's SHA-256.
  */
-export function sidecarFacts(bundle: SidecarBundle): SidecarFacts {
+export function sidecarFacts(bundle: BundleContents): SidecarFacts {
   const { name, version, license } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; license: string };
   const given = process.env.CSI_LIVENESSPROBE_GIT_COMMIT;
   const commit = given !== undefined && given !== '' ? given : git(['rev-parse', 'HEAD']);
@@ -60,7 +70,7 @@ export function baseFacts(baseImage: string, standIn: StandInBase | undefined): 
 }
 
 /** Writes `platform`'s SBOM into the build context `contextDir`; returns its path. */
-export function writeContextSbom(contextDir: string, platform: ImagePlatform, bundle: SidecarBundle, sidecar: SidecarFacts, base: BaseFacts, sourceDateEpochS: number): string {
+export function writeContextSbom(contextDir: string, platform: ImagePlatform, bundle: BundleContents, sidecar: SidecarFacts, base: BaseFacts, sourceDateEpochS: number): string {
   const file = path.join(contextDir, sbomContextFile(platform));
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, serializeSbom(imageSbom({ platform, sourceDateEpochS, sidecar, npmPackages: bundle.packages, base })));
