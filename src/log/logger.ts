@@ -27,20 +27,8 @@ export interface LoggerOptions {
   readonly errorStream?: LogStream;
 }
 
-/**
- * The wall clock at start, microseconds, less the monotonic clock then: a line's
- * time is this plus the monotonic clock, as performance.timeOrigin + now() gives
- * it. Not `performance`: Node loads perf_hooks and its timing modules for that
- * global on first use, 0.6 MiB of idle RSS (measured, Node 24.22, issue #29).
- */
-const WALL_MINUS_MONOTONIC_MICROS = Date.now() * 1000 - monotonicMicros();
-
-function monotonicMicros(): number {
-  return Number(process.hrtime.bigint() / 1000n);
-}
-
 function nowMicros(): number {
-  return WALL_MINUS_MONOTONIC_MICROS + monotonicMicros();
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
 }
 
 /** "dir/file.js:line" of the frame that called `logFunction`. */

@@ -10,10 +10,9 @@ export function registerEventLoopLag(registry: Registry): void {
     help: 'Lag of event loop in seconds, measured at scrape time (delay of a setImmediate callback).',
     registers: [registry],
     async collect() {
-      // process.hrtime, not performance.now(): see nowMicros in log/logger.ts.
-      const queuedAt = process.hrtime.bigint();
+      const queuedAt = performance.now();
       await new Promise((resolve) => setImmediate(resolve));
-      this.set(Number(process.hrtime.bigint() - queuedAt) / 1e9);
+      this.set((performance.now() - queuedAt) / 1000);
     },
   });
 }
