@@ -78,7 +78,7 @@ function registryFlags(target: RegistryTarget, role: 'dest-' | ''): string[] {
 function skopeoReason(stderr: string): string {
   const line = stderr.trim().split('\n').at(-1) ?? '';
   const fatal = /level=fatal msg="(.*)"\s*$/.exec(line);
-  return (fatal ? fatal[1].replace(/\\"/g, '"') : line) || 'no message';
+  return (fatal ? fatal[1].replace(/\\"/g, '"').replace(/\\n/g, ' ').trim() : line) || 'no message';
 }
 
 function runSkopeo(args: readonly string[], timeoutMs: number, maxBuffer: number): Promise<Buffer> {
@@ -110,7 +110,9 @@ export async function pushLayout(layoutDir: string, target: RegistryTarget, tag:
       ? 'the registry speaks plain HTTP: pass --plain-http if it is a test registry you trust (never for a registry users pull from)'
       : /unauthorized|authentication required|denied|forbidden/i.test(reason)
         ? `log in to ${target.repository.split('/')[0]} with an account that may push to ${target.repository} (skopeo login, or --authfile=<file>), and check the path`
-        : `check the path ${target.repository} and that the registry takes pushes there`;
+        : /StatusCode: 405|Method not allowed|unsupported/i.test(reason)
+          ? `the registry takes no pushes at ${target.repository} (read-only, or a pull-through mirror): push to the registry itself, and check the path`
+          : `check the path ${target.repository} and that the registry takes pushes there`;
     throw new ReleaseError('PUSH_REFUSED', `pushing to ${destination} failed: ${reason}; ${hint}; the tag may be missing or hold an earlier push, so do not announce this release`, err);
   }
   const reported = fs.readFileSync(digestFile, 'utf8').trim();
