@@ -75,7 +75,7 @@ export function openReleaseArchive(archivePath: string, workDir: string, allowDi
     execFileSync('tar', ['--extract', `--file=${archivePath}`, `--directory=${layoutDir}`, '--no-same-owner'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: UNPACK_TIMEOUT_MS });
     layout = readLayout(layoutDir);
   } catch (err) {
-    const detail = (err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message;
+    const detail = (err as { stderr?: Buffer }).stderr?.toString().trim().split('\n').join('; ') || (err as Error).message;
     throw new ReleaseError('ARCHIVE_UNREADABLE', `${archivePath} is not an OCI archive of one image index (${detail}); ${rebuild}`, err);
   }
 
