@@ -82,7 +82,7 @@ test('every relative link and anchor in README.md and docs/*.md resolves', async
   assert.deepEqual(broken, []);
 });
 
-test('every alert\'s runbook_url is a repository-relative link to a heading in docs/', async () => {
+test('issue #35: every alert\'s runbook_url is a repository-relative link to a heading in docs/', async () => {
   const { groups } = parse(read('deploy/monitoring/alert-rules.yaml')) as { groups: { rules: { alert: string; annotations: Record<string, string> }[] }[] };
   const rules = groups.flatMap((group) => group.rules);
   assert.ok(rules.length > 0);
@@ -137,7 +137,7 @@ test('the README\'s flag table lists every flag `--help` prints, and only those'
   assert.deepEqual({ notTabled, notPrinted }, { notTabled: [], notPrinted: [] });
 });
 
-test('every metric family a real sidecar exports after a check is documented in the README, and only those', { timeout: 30_000 }, async (t) => {
+test('issue #35: every metric family a real sidecar exports after a check is documented in the README, and only those', { timeout: 30_000 }, async (t) => {
   const { sidecar } = await startDriverAndSidecar(t);
   assert.equal((await sidecar.request()).status, 200);
   const exported = [...parseExposition((await sidecar.request('/metrics')).body).type.keys()].sort();
@@ -167,7 +167,7 @@ function snippetContainers(file: string): { args?: string[]; name: string; image
     .filter((containers) => containers.length > 0);
 }
 
-test('the README\'s pod snippets serve metrics on the port the PodMonitor scrapes (not --health-port alone)', () => {
+test('issue #35: the README\'s pod snippets serve metrics on the port the PodMonitor scrapes (not --health-port alone)', () => {
   const endpoint = podMonitorEndpoint();
   const pods = documents().flatMap((file) => snippetContainers(file).map((containers) => ({ file, containers })));
   const checked = pods.filter(({ containers }) => containers.some((container) => container.name === 'liveness-probe' && container.args));

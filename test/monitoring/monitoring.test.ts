@@ -60,7 +60,7 @@ interface ManifestContainer {
   readonly ports?: readonly { readonly name?: string; readonly containerPort: number }[];
 }
 
-test('every example pod the PodMonitor selects serves metrics on the port and path it scrapes', () => {
+test('issue #35: every example pod the PodMonitor selects serves metrics on the port and path it scrapes', () => {
   const podMonitor = parse(readDeployed('pod-monitor.yaml')) as { spec: { selector: { matchExpressions: { key: string; operator: string; values: string[] }[] } } };
   const selects = (labels: Record<string, string>) =>
     podMonitor.spec.selector.matchExpressions.every(({ key, operator, values }) => {
