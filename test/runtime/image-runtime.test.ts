@@ -89,7 +89,7 @@ function runAsync(tool: string, args: readonly string[]): Promise<{ code: number
 }
 const podmanAsync = (args: readonly string[]) => runAsync('podman', args);
 
-/** A measured figure, printed with the test's result (the README's figures come from these lines). */
+/** A measured figure, printed with the test's result (docs/image.md's figures come from these lines). */
 function logFigure(t: TestContext, line: string): void {
   t.diagnostic(`image-runtime: ${line}`);
 }
