@@ -4,8 +4,8 @@
 // removed leaves 998 bytes of garbage (this class: 48), and each /healthz
 // request made one (its check's) and added a listener to another (its
 // client's). Garbage per request is what drives the sidecar's CPU per check
-// (a young collection every megabyte wakes V8's helper threads; README,
-// "Performance"). Written by hand for that measured figure; it keeps
+// (a young collection every megabyte wakes V8's helper threads;
+// docs/performance.md, "CPU per check and garbage"). Written by hand for that measured figure; it keeps
 // AbortSignal's shape, so code that takes a CancelSignal takes an AbortSignal.
 
 /** What cancellable work reads: the part of AbortSignal it uses (an AbortSignal is one). */

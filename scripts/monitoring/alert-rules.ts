@@ -25,11 +25,16 @@ export interface AlertRule {
   readonly expr: string;
   readonly for: string;
   readonly labels: { readonly severity: 'critical' | 'warning' };
-  readonly annotations: { readonly summary: string; readonly description: string; readonly runbook: string };
+  readonly annotations: { readonly summary: string; readonly description: string; readonly runbook_url: string };
 }
 
-/** Where the README of csi-livenessprobe-ts says what to do; no URL, as the project is deployed from many mirrors. */
-const runbook = (alert: string) => `csi-livenessprobe-ts README, "Monitoring", ${alert}`;
+/**
+ * Where docs/monitoring.md says what to do about an alert: a link relative to the repository's root (the
+ * project is deployed from many mirrors), `docs/monitoring.md#<the alert's heading>`, which the docs test
+ * resolves. Alertmanager templates and runbook tooling read `runbook_url`; prefix it with your mirror's
+ * address (e.g. in the Alertmanager template) to make it clickable.
+ */
+const runbook = (alert: string) => `docs/monitoring.md#${alert.toLowerCase()}`;
 
 export const ALERT_RULES: readonly AlertRule[] = [
   {
@@ -42,7 +47,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
       summary: 'CSI driver {{ $labels.driver_name }} fails its health checks',
       description:
         'Every health check of CSI driver {{ $labels.driver_name }} in pod {{ $labels.namespace }}/{{ $labels.pod }} has failed for 3 minutes; the kubelet restarts the driver container. /healthz?verbose on the pod says why.',
-      runbook: runbook('CSIDriverUnhealthy'),
+      runbook_url: runbook('CSIDriverUnhealthy'),
     },
   },
   {
@@ -56,7 +61,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
       summary: 'CSI driver {{ $labels.driver_name }} is not ready',
       description:
         'CSI driver {{ $labels.driver_name }} in pod {{ $labels.namespace }}/{{ $labels.pod }} last answered Probe with ready: false (still initializing) and has not answered ready: true for 10 minutes; its other CSI calls may fail meanwhile. Failed calls leave the last answer as it was, so a driver gone since then keeps this firing: see CSIDriverUnhealthy. /readyz?verbose on the pod says for how long.',
-      runbook: runbook('CSIDriverNotReady'),
+      runbook_url: runbook('CSIDriverNotReady'),
     },
   },
   {
@@ -68,7 +73,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
       summary: 'CSI driver {{ $labels.driver_name }} switches between healthy and failing',
       description:
         'The health of CSI driver {{ $labels.driver_name }} in pod {{ $labels.namespace }}/{{ $labels.pod }} changed {{ $value }} times in 15 minutes.',
-      runbook: runbook('CSIDriverFlapping'),
+      runbook_url: runbook('CSIDriverFlapping'),
     },
   },
   {
@@ -80,7 +85,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
       summary: 'The sidecar keeps reconnecting to CSI driver {{ $labels.driver_name }}',
       description:
         'The liveness probe in pod {{ $labels.namespace }}/{{ $labels.pod }} connected to CSI driver {{ $labels.driver_name }} {{ $value | humanize }} times in 15 minutes: the driver restarts or drops its connections.',
-      runbook: runbook('CSIDriverReconnecting'),
+      runbook_url: runbook('CSIDriverReconnecting'),
     },
   },
   {
@@ -93,7 +98,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
       summary: 'CSI driver {{ $labels.driver_name }} answers Probe slowly',
       description:
         'The 90th percentile of Probe latency of CSI driver {{ $labels.driver_name }} in pod {{ $labels.namespace }}/{{ $labels.pod }} is {{ $value | humanizeDuration }} (over 1s, a third of the default --probe-timeout).',
-      runbook: runbook('CSIProbeSlow'),
+      runbook_url: runbook('CSIProbeSlow'),
     },
   },
   {
@@ -105,7 +110,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
       summary: 'CSI driver {{ $labels.driver_name }} answers Probe with {{ $labels.grpc_status_code }}',
       description:
         'Probe calls to CSI driver {{ $labels.driver_name }} in pod {{ $labels.namespace }}/{{ $labels.pod }} failed with {{ $labels.grpc_status_code }} {{ $value | humanize }} times in 10 minutes.',
-      runbook: runbook('CSIProbeErrors'),
+      runbook_url: runbook('CSIProbeErrors'),
     },
   },
   {
@@ -117,7 +122,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
       summary: 'Prometheus cannot scrape the CSI liveness probe in {{ $labels.namespace }}/{{ $labels.pod }}',
       description:
         'Scrapes of the liveness probe sidecar in pod {{ $labels.namespace }}/{{ $labels.pod }} have failed for 5 minutes: the sidecar is down, or its port is not reachable from Prometheus; the health of the driver is not known.',
-      runbook: runbook('CSILivenessProbeDown'),
+      runbook_url: runbook('CSILivenessProbeDown'),
     },
   },
   {
@@ -128,7 +133,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
     annotations: {
       summary: 'No CSI liveness probe is being scraped',
       description: 'Prometheus has no target of the csi-livenessprobe job: the PodMonitor or scrape config does not select the CSI pods.',
-      runbook: runbook('CSILivenessProbeNotScraped'),
+      runbook_url: runbook('CSILivenessProbeNotScraped'),
     },
   },
 ];

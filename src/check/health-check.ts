@@ -67,7 +67,7 @@ export interface CheckOutcome {
 /**
  * One Probe in flight and the requests waiting for it. A class, not closures:
  * a call is made per check, and the allocations per check decide its CPU
- * (README, "Performance").
+ * (docs/performance.md).
  */
 class CallInFlight {
   /** performance.now() when the last request joined (or started) it. */

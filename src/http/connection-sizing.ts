@@ -13,7 +13,7 @@ export const BYTES_PER_CONNECTION = 4 * 1024;
 /**
  * RSS the sidecar may spend on connections: 6,144 of them. About 50 MiB idle,
  * plus this, plus the garbage of a connection flood stays well inside the
- * 128 MiB limit of the example manifests (README, "Connections and memory").
+ * 128 MiB limit of the example manifests (docs/design.md, "Connections and memory").
  */
 export const CONNECTION_MEMORY_BUDGET_BYTES = 24 * 1024 * 1024;
 /**

@@ -16,7 +16,7 @@
 // The oracle is Debian's grpc-go (1.33.3). Where it differs from the grpc-go
 // the Go sidecar is built with today (internal/transport/http2_client.go
 // operateHeaders since 1.5x) ours follows today's grpc-go, and where RFC 9113
-// asks more than grpc-go checks ours follows the RFC (README, "gRPC answers"):
+// asks more than grpc-go checks ours follows the RFC (docs/design.md, "gRPC answers"):
 // those inputs are recognised below (`mustFail`) and must fail on our side
 // with the status named there.
 
@@ -407,14 +407,14 @@ function skipsInformational(answer: Answer): boolean {
 /**
  * REFUSED_STREAM: grpc-go retries the call transparently as often as the
  * deadline allows (Debian's grpc-go even after the response headers); ours
- * sends it once more, then reports the refusal (README, "Design"). Both
+ * sends it once more, then reports the refusal (docs/design.md, "The CSI transport"). Both
  * fail; the status is not compared.
  */
 function refusesStream(answer: Answer): boolean {
   return answer.steps.some((s) => 'rstStream' in s && s.rstStream === 7 && !s.onConnection);
 }
 
-/** Our receive limit (64 KiB, README "Bounds") fails messages grpc-go's 4 MiB takes: ResourceExhausted, in grpc-go's words. */
+/** Our receive limit (64 KiB, docs/design.md) fails messages grpc-go's 4 MiB takes: ResourceExhausted, in grpc-go's words. */
 const OUR_LIMIT_TEXT = /^grpc: received message larger than max \((\d+) vs\. 65536\)$/;
 
 /** The same verdict: the same bytes, or the same status (and text, where grpc-go's words are the contract). */

@@ -7,7 +7,7 @@
 // half-close after them. Compared: the status of every answer in order, its
 // Connection header, and whether the server closed the connection.
 //
-// Left out by construction (deliberate deviations, README "HTTP/1.1 server"):
+// Left out by construction (deliberate deviations, docs/design.md, "Connections and memory"):
 // heads over 8 KiB (ours 431, Go's limit is 1 MiB), bodies over 64 KiB (ours
 // closes after the answer, Go reads up to 256 KiB), empty lines before a
 // request line (RFC 9112 section 2.2: ignored here; Go ignores them only

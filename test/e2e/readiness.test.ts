@@ -243,7 +243,7 @@ async function recyclingTcpProxy(t: TestContext, target: string, lifeMs: number)
 // connection age, grpc-go's MaxConnectionAge), gets a new grace each time. Nothing on the wire tells a restart
 // from a recycled connection (a killed driver and a GOAWAY'd one both come back on a new connection), and
 // keeping the old stretch across a real restart would crash-loop the restarted driver. So the sidecar says so
-// at start, and the README names the limit. The test shows both: the warning, and a grace renewed by recycling.
+// at start, and docs/readiness.md names the limit. The test shows both: the warning, and a grace renewed by recycling.
 test('issue #28: --not-ready-grace with a TCP address warns at start that a recycled connection is taken for a restart, and it is', async (t) => {
   const driver = await FakeDriver.startTcp(t, ['--ready', 'false']);
   const proxy = await recyclingTcpProxy(t, driver.address, 500);

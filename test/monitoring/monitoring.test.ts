@@ -8,11 +8,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { parse, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { generatedMonitoringFiles, MONITORING_DIR } from '../../scripts/monitoring/generate';
 import { parseExposition } from '../helpers/exposition';
 import { startDriverAndSidecar } from '../helpers/pair';
 import { REPO_ROOT } from '../helpers/image';
+import { podMonitorEndpoint, servesMetricsAt } from '../helpers/metrics-endpoint';
 import { makeTempDir } from '../helpers/tmp';
 
 const PROMTOOL = 'promtool';
@@ -45,6 +46,47 @@ test('PodMonitor and PrometheusRule pass the prometheus-operator schemas', async
   const ports = daemonSet.spec.template.spec.containers.flatMap((container: { ports?: { name: string }[] }) => container.ports ?? []).map((port: { name: string }) => port.name);
   assert.ok(ports.includes(podMonitor.spec.podMetricsEndpoints[0].port));
   assert.ok(podMonitor.spec.selector.matchExpressions[0].values.includes(daemonSet.metadata.labels['app.kubernetes.io/name']));
+});
+
+interface Workload {
+  readonly kind: string;
+  readonly metadata: { readonly name: string };
+  readonly spec?: { readonly template?: { readonly metadata: { readonly labels: Record<string, string> }; readonly spec: { readonly containers: readonly ManifestContainer[] } } };
+}
+interface ManifestContainer {
+  readonly name: string;
+  readonly image: string;
+  readonly args?: string[];
+  readonly ports?: readonly { readonly name?: string; readonly containerPort: number }[];
+}
+
+test('issue #35: every example pod the PodMonitor selects serves metrics on the port and path it scrapes', () => {
+  const podMonitor = parse(readDeployed('pod-monitor.yaml')) as { spec: { selector: { matchExpressions: { key: string; operator: string; values: string[] }[] } } };
+  const selects = (labels: Record<string, string>) =>
+    podMonitor.spec.selector.matchExpressions.every(({ key, operator, values }) => {
+      assert.equal(operator, 'In', 'only In is read here');
+      return values.includes(labels[key]);
+    });
+  const endpoint = podMonitorEndpoint();
+  const manifestDir = path.join(REPO_ROOT, 'deploy', 'kubernetes');
+  const workloads = fs
+    .readdirSync(manifestDir)
+    .filter((name) => name.endsWith('.yaml'))
+    .flatMap((name) => parseAllDocuments(fs.readFileSync(path.join(manifestDir, name), 'utf8')).map((document) => document.toJS() as Workload))
+    .filter((object) => object.spec?.template && selects(object.spec.template.metadata.labels));
+  assert.equal(workloads.length, 2, 'the PodMonitor selects both example workloads');
+  for (const { kind, metadata, spec } of workloads) {
+    const containers = spec!.template!.spec.containers;
+    const port = containers.flatMap((container) => container.ports ?? []).find((p) => p.name === endpoint.port);
+    assert.ok(port, `${kind} ${metadata.name}: no port named ${endpoint.port}`);
+    const sidecar = containers.find((container) => /\/csi-livenessprobe-ts:/.test(container.image));
+    assert.ok(sidecar, `${kind} ${metadata.name}: no csi-livenessprobe-ts container`);
+    const problem = servesMetricsAt(sidecar.args ?? [], port.containerPort, endpoint.path);
+    assert.equal(problem, undefined, `${kind} ${metadata.name}: ${problem}`);
+  }
+  // The check catches what the README's snippet once passed: --health-port alone serves /healthz and no metrics.
+  assert.match(servesMetricsAt(['--csi-address=/csi/csi.sock', '--health-port=9808'], 9808, endpoint.path)!, /no metrics on port 9808/);
+  assert.equal(servesMetricsAt(['--csi-address=/csi/csi.sock', '--health-port=9808', '--metrics-address=:9809'], 9809, endpoint.path), undefined);
 });
 
 test('promtool: the rules check, both files hold the same groups, and every alert unit test passes', async (t) => {

@@ -80,7 +80,7 @@ function shareSocketWithSidecar(socketPath: string): void {
 
 const podmanAsync = (args: readonly string[]) => runAsync('podman', args);
 
-/** A measured figure, printed with the test's result (the README's figures come from these lines). */
+/** A measured figure, printed with the test's result (docs/image.md's figures come from these lines). */
 function logFigure(t: TestContext, line: string): void {
   t.diagnostic(`image-runtime: ${line}`);
 }

@@ -167,7 +167,7 @@ test('the sidecar runs locked down and with memory sized from the benchmark', ()
     assert.deepEqual(sidecar.securityContext?.capabilities?.drop, ['ALL'], name);
     const requested = mebibytes(sidecar.resources?.requests?.memory ?? '0Mi');
     const limit = mebibytes(sidecar.resources?.limits?.memory ?? '0Mi');
-    // The benchmark's figures (README, "Performance"): 50 MiB idle with metrics, 67 MiB flood peak.
+    // The benchmark's figures (README, "Sizing"; docs/performance.md).
     assert.ok(requested >= 50 && limit >= 67 * 1.25 && requested <= limit, `${name}: requests ${requested} Mi, limit ${limit} Mi`);
   }
 });

@@ -1,6 +1,6 @@
 // CsiTransport over the sidecar's own HTTP/2 client (../http2/): gRPC's
 // unary calls on one HTTP/2 connection to the driver. No node:http2: it
-// would cost 10 MiB of resident memory on Node 24 (README, "Design").
+// would cost 10 MiB of resident memory on Node 24 (docs/design.md, "The CSI transport").
 //
 // - One session, dialled lazily and kept while it works; a new one after
 //   GOAWAY, close, error, or when the socket file is replaced.

@@ -3,7 +3,7 @@
 // packages on npm are unmaintained (last releases 2015-2016), and the one
 // maintained implementation, Node's nghttp2 binding, comes only with
 // node:http2, which costs 10 MiB of resident memory on Node 24 (measured;
-// README, "Design").
+// docs/design.md, "The CSI transport").
 //
 // Bounded: the dynamic table holds at most the size we advertise
 // (SETTINGS_HEADER_TABLE_SIZE, 4,096 bytes by default), and a block's

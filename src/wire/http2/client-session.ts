@@ -14,7 +14,7 @@
 //
 // Written by hand instead of using node:http2: loading node:http2 costs
 // 10 MiB of resident memory on Node 24 (it loads tls, crypto and nghttp2;
-// measured, README "Design"), paid by every pod on every node, for a sidecar
+// measured, docs/design.md), paid by every pod on every node, for a sidecar
 // that sends one small request every few seconds.
 //
 // Bounded: a frame is at most 16 KiB (FRAME_SIZE_ERROR past it), a header

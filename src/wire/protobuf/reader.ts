@@ -10,7 +10,7 @@
 // Written by hand instead of using protobufjs or @bufbuild/protobuf: the
 // sidecar reads two tiny messages, and a library costs resident memory in
 // every pod (protobufjs 2.3 MiB; @bufbuild/protobuf 2.8 MiB idle and 110 KB
-// of bundle on Node 24, see README "Performance"). @bufbuild/protobuf also
+// of bundle on Node 24, see docs/performance.md). @bufbuild/protobuf also
 // reads a known field sent with another wire type as its declared type where
 // protobuf-go skips it as unknown, so it would not match the Go sidecar.
 
