@@ -15,7 +15,7 @@
 // Needs root, buildah, podman, runc, skopeo, containerd and qemu-user-static (.ci/run installs them).
 
 import assert from 'node:assert/strict';
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, test, TestContext } from 'node:test';
@@ -24,10 +24,12 @@ import { freePort } from '../../bench/processes';
 import { BuiltImage, BuiltPlatformImage, buildImage } from '../../scripts/image/build';
 import { containerToolEnv, runContainerTool } from '../../scripts/image/container-tools';
 import { hostPlatform, IMAGE_PLATFORMS, ImagePlatform, platformName } from '../../scripts/image/platforms';
+import { startContainerd } from '../helpers/containerd';
 import { memoryCgroupOf, readCgroupMemory, sampleCgroupMemory } from '../helpers/cgroup-memory';
 import { FakeDriver } from '../helpers/fake-driver';
 import { httpRequest } from '../helpers/http';
 import { daemonSetContainer, podmanFlagsOf } from '../helpers/image';
+import { runTool as runAsync } from '../helpers/run-tool';
 import { makeTempDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
 import packageJson from '../../package.json';
@@ -76,17 +78,6 @@ function shareSocketWithSidecar(socketPath: string): void {
   fs.chmodSync(socketPath, 0o660);
 }
 
-/** `<tool> <args>` without blocking the event loop; resolves with the exit code and output. */
-function runAsync(tool: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(tool, args, { env: containerToolEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 const podmanAsync = (args: readonly string[]) => runAsync('podman', args);
 
 /** A measured figure, printed with the test's result (docs/image.md's figures come from these lines). */
@@ -289,42 +280,6 @@ for (const platform of IMAGE_PLATFORMS) {
   test(`${platformName(platform)} image in podman + runc with the DaemonSet securityContext and resources: health, driver loss${attack ? ', 5,000 connections' : ''}, stop`, { timeout: 240_000 }, async (t) => {
     await runAsDaemonSet(t, builtPlatform(platform), attack);
   });
-}
-
-/** Starts containerd with its own root, state and socket under `dir`; resolves once it answers. */
-async function startContainerd(t: TestContext, dir: string): Promise<string> {
-  const socket = path.join(dir, 'containerd.sock');
-  const config = path.join(dir, 'config.toml');
-  fs.writeFileSync(
-    config,
-    [
-      'version = 2',
-      `root = "${dir}/root"`,
-      `state = "${dir}/state"`,
-      // The image store is what is tested; the CRI plugin would start networking and a kubelet's services.
-      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-      '[grpc]',
-      `  address = "${socket}"`,
-      '[ttrpc]',
-      `  address = "${socket}.ttrpc"`,
-      '[debug]',
-      '  address = ""',
-      '[metrics]',
-      '  address = ""',
-      '',
-    ].join('\n'),
-  );
-  const containerd: ChildProcess = spawn('containerd', ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  containerd.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
-  t.after(async () => {
-    if (containerd.exitCode === null) {
-      containerd.kill('SIGTERM');
-      await new Promise((resolve) => containerd.once('exit', resolve));
-    }
-  });
-  await waitFor(`containerd answering on ${socket} (stderr: ${stderr})`, async () => ((await runAsync('ctr', ['--address', socket, 'version'])).code === 0 ? true : undefined), 20_000, 100);
-  return socket;
 }
 
 test('the archive: one fully qualified reference, an index of every platform; containerd imports it under the name a kubelet asks for', { timeout: 120_000 }, async (t) => {

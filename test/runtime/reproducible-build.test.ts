@@ -24,9 +24,9 @@ import { after, before, test } from 'node:test';
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
 import packageJson from '../../package.json';
 import { BUNDLE_FILE_NAME, bundleSidecar, SidecarBundle } from '../../scripts/bundle';
-import { containerToolEnv } from '../../scripts/image/container-tools';
 import { IMAGE_PLATFORMS, ImagePlatform, platformName } from '../../scripts/image/platforms';
 import { PROPERTY_PREFIX, SBOM_IMAGE_PATH } from '../../scripts/image/sbom';
+import { ownStorage, removeStorage } from '../helpers/containers-storage';
 import { REPO_ROOT } from '../helpers/image';
 import { layoutDifference, tarDifference } from '../helpers/layout-difference';
 import { readTarEntries } from '../helpers/tar-entries';
@@ -56,26 +56,6 @@ interface CleanBuild {
 }
 
 const workDirs: string[] = [];
-
-/** A containers storage of its own under `dir`: overlay, graph and run roots inside it. */
-function ownStorage(dir: string): string {
-  const conf = path.join(dir, 'storage.conf');
-  fs.writeFileSync(conf, ['[storage]', 'driver = "overlay"', `graphroot = "${dir}/graph"`, `runroot = "${dir}/run"`, ''].join('\n'));
-  return conf;
-}
-
-/** Removes a storage of ours: its images through buildah, then anything still mounted under it, then the folder. */
-function removeStorage(storageConf: string): void {
-  const env = { ...containerToolEnv(), CONTAINERS_STORAGE_CONF: storageConf };
-  try {
-    execFileSync('buildah', ['rmi', '--all', '--force'], { env, stdio: 'ignore' });
-  } catch {
-    // nothing stored, or already gone: the folder goes below either way
-  }
-  const dir = path.dirname(storageConf);
-  const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((line) => line.split(' ')[1]).filter((point) => point?.startsWith(`${dir}/`));
-  for (const point of mounts.reverse()) execFileSync('umount', ['--lazy', point]);
-}
 
 /** `command args` in `cwd` without blocking the event loop; rejects with its output's tail when it fails. */
 function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
