@@ -33,7 +33,7 @@ import { IMAGE_PLATFORMS, ImagePlatform, platformName } from './platforms';
 import { SBOM_IMAGE_PATH } from './sbom';
 import { baseFacts, sidecarFacts, writeContextSbom } from './sbom-files';
 import type { SidecarFacts } from './sbom';
-import { writeImageExecutables } from './sea';
+import { SeaBlob, writeImageExecutables } from './sea';
 import { sourceDateEpoch } from './source-date-epoch';
 import { ensureStandInBase, inspectLocalImage, removeReplacedImage, StandInBase } from './stand-in-base';
 
@@ -75,8 +75,10 @@ export interface BuiltImage {
   readonly images: readonly BuiltPlatformImage[];
   readonly archivePath: string;
   readonly archiveBytes: number;
-  /** The bundle the images carry (dist/image/context). */
+  /** The build context (dist/image/context): the bundle, each platform's /livenessprobe, licenses, SBOMs. */
   readonly contextDir: string;
+  /** The SEA blob injected into every platform's /livenessprobe, and the configuration it was made from. */
+  readonly seaBlob: SeaBlob;
   readonly buildMs: number;
 }
 
@@ -197,7 +199,7 @@ export async function buildImage(options: BuildOptions = {}): Promise<BuiltImage
   const bundle = await bundleSidecar(CONTEXT_DIR);
   const sidecar = sidecarFacts(bundle);
   const baseImage = dockerfileBaseImage();
-  const { executables } = await writeImageExecutables(CONTEXT_DIR, bundle.bundlePath, SIDECAR_NODE_OPTIONS, SEA_WORK_DIR);
+  const { executables, blob: seaBlob } = await writeImageExecutables(CONTEXT_DIR, bundle.bundlePath, SIDECAR_NODE_OPTIONS, SEA_WORK_DIR);
 
   const built: { platform: ImagePlatform; localName: string; id: string; base: StandInBase | undefined; contextSbom: string }[] = [];
   for (const platform of IMAGE_PLATFORMS) {
@@ -239,6 +241,7 @@ export async function buildImage(options: BuildOptions = {}): Promise<BuiltImage
     archivePath,
     archiveBytes: fs.statSync(archivePath).size,
     contextDir: CONTEXT_DIR,
+    seaBlob,
     buildMs: performance.now() - startedAt,
   };
 }
