@@ -375,7 +375,9 @@ for (const platform of IMAGE_PLATFORMS) {
   test(`${name} SBOM: exactly the npm packages esbuild compiled into the bundle (its metafile), with the lock's version, license and integrity`, () => {
     const sbom = readSbom(first.sbomPath(platform));
     const rootfs = rootfsOf.get(platform)!;
-    const bundleText = fs.readFileSync(path.join(rootfs, BUNDLE_FILE_NAME), 'utf8');
+    // The bundle is inside /livenessprobe (the SEA blob holds its text as is): the build's context copy, checked to be in there.
+    const bundleText = fs.readFileSync(first.contextBundle, 'utf8');
+    assert.ok(fs.readFileSync(path.join(rootfs, SEA_IMAGE_PATH)).includes(Buffer.from(bundleText)), `${SEA_IMAGE_PATH} carries the bundle of the build's context`);
     assert.ok(fs.readFileSync(testBundle.bundlePath).equals(Buffer.from(bundleText)), 'the bundle built here is the image\'s, so its metafile describes the image\'s bundle (commit the worktree\'s changes if not)');
     const packageDir = (input: string) => /^((?:.*\/)?node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1];
     const fromMetafile = [...new Set(Object.keys(testBundle.metafile.inputs).map(packageDir).filter((dir): dir is string => dir !== undefined))].sort();
