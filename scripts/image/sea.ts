@@ -13,8 +13,9 @@
 // the ELF note NODE_SEA_BLOB and flips the sentinel fuse. Without a code cache or a snapshot the blob
 // holds the bundle's source and the options only, nothing of the machine that wrote it, so the host's
 // node writes one blob for every platform. No code cache: V8's cache is for the CPU it was made on (an
-// arm64 one needs the arm64 node under emulation) and its bytes are not promised to be the same from
-// one run to the next, which the reproducible build needs.
+// arm64 one needs the arm64 node under emulation), and its bytes differ from one run to the next
+// (two blobs of the same bundle with useCodeCache, written one after the other by Node.js 24.22.3 on
+// linux/amd64, had different SHA-256s), which would end the byte-identical build.
 //
 // Reproducible: the blob is a function of the bundle and the configuration, and postject's injection
 // of the same blob into the same binary gives the same bytes (test/runtime/reproducible-build.test.ts).
