@@ -1,7 +1,8 @@
 // `npm run build` step two: the sidecar as one file that runs with plain
-// `node` and no node_modules (what the container image ships), plus the
+// `node` and no node_modules (what the container image's /livenessprobe carries), plus the
 // license texts of the packages bundled into it. From the command line it also
-// writes each platform's SBOM for a base it does not assemble (sbom/<arch>.cdx.json,
+// writes each platform's /livenessprobe (livenessprobe/<arch>, scripts/image/sea.ts), Node.js's
+// license and each platform's SBOM for a base it does not assemble (sbom/<arch>.cdx.json,
 // the base "not listed"), so the folder is the Dockerfile's whole build context for
 // `docker buildx build`; `npm run image` writes SBOMs that list its stand-in bases.
 //
@@ -22,6 +23,7 @@ import { build, Metafile } from 'esbuild';
 import { BundledPackage, bundledPackages } from './bundled-packages';
 import { dockerfileBaseImage } from './image/dockerfile';
 import { IMAGE_PLATFORMS } from './image/platforms';
+import { writeImageExecutables } from './image/sea';
 import { baseFacts, sidecarFacts, writeContextSbom } from './image/sbom-files';
 import { sourceDateEpoch } from './image/source-date-epoch';
 
@@ -100,14 +102,22 @@ function thirdPartyLicenses(packages: readonly BundledPackage[]): string {
   return sections.join(`\n${'-'.repeat(78)}\n\n`);
 }
 
-/** `npm run build`: the bundle, its license file and, per platform, the SBOM for a base this build does not assemble. */
+/**
+ * `npm run build`: the bundle, its license file and, per platform, /livenessprobe and the SBOM for a
+ * base this build does not assemble.
+ */
 async function buildContext(outDir: string): Promise<string[]> {
   const bundle = await bundleSidecar(outDir);
   const sidecar = sidecarFacts(bundle);
   const epochS = sourceDateEpoch();
   const base = baseFacts(dockerfileBaseImage(), undefined);
-  const sboms = IMAGE_PLATFORMS.map((platform) => writeContextSbom(outDir, platform, bundle, sidecar, base, epochS));
-  return [bundle.bundlePath, path.join(outDir, LICENSES_FILE_NAME), ...sboms];
+  const { executables, nodeLicensePath } = await writeImageExecutables(outDir, bundle.bundlePath, SIDECAR_NODE_OPTIONS, path.join(ROOT, 'dist', 'image', 'sea-work'));
+  const sboms = IMAGE_PLATFORMS.map((platform) => {
+    const executable = executables.get(platform)!;
+    const facts = { sha256: executable.sha256, blobSha256: executable.blobSha256, nodeOptions: SIDECAR_NODE_OPTIONS, node: executable.node };
+    return writeContextSbom(outDir, platform, bundle, sidecar, facts, base, epochS);
+  });
+  return [bundle.bundlePath, path.join(outDir, LICENSES_FILE_NAME), ...[...executables.values()].map((executable) => executable.path), nodeLicensePath, ...sboms];
 }
 
 if (require.main === module) {

@@ -5,8 +5,9 @@
 //   node dist/scripts/image/build.js [--reference=<registry>/<path>:<tag>] [--pull-base]
 //
 // As upstream builds its images, the artifact is made outside the image (the bundle and its
-// license texts, scripts/bundle.ts) and the Dockerfile copies it into the runtime base, the one
-// image the build needs. The Dockerfile has no RUN, so a foreign platform's image is built without
+// license texts, scripts/bundle.ts; from the bundle, one /livenessprobe per platform,
+// scripts/image/sea.ts) and the Dockerfile copies it into the runtime base, the one image the build
+// needs. The Dockerfile has no RUN, so a foreign platform's image is built without
 // emulation. By default the base is a local stand-in assembled per platform
 // (scripts/image/stand-in-base.ts) and replaces the FROM image (buildah build --from); with
 // --pull-base, buildah pulls the real base for each platform from its registry instead.
@@ -24,7 +25,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { bundleSidecar } from '../bundle';
+import { bundleSidecar, SIDECAR_NODE_OPTIONS } from '../bundle';
 import { requireContainerTools, ROOT, runContainerTool } from './container-tools';
 import { DOCKERFILE, dockerfileBaseImage } from './dockerfile';
 import { Layout, LayoutImage, readLayout, writeLayoutArchive } from './oci-layout';
@@ -32,12 +33,15 @@ import { IMAGE_PLATFORMS, ImagePlatform, platformName } from './platforms';
 import { SBOM_IMAGE_PATH } from './sbom';
 import { baseFacts, sidecarFacts, writeContextSbom } from './sbom-files';
 import type { SidecarFacts } from './sbom';
+import { SeaBlob, writeImageExecutables } from './sea';
 import { sourceDateEpoch } from './source-date-epoch';
 import { ensureStandInBase, inspectLocalImage, removeReplacedImage, StandInBase } from './stand-in-base';
 
 export const IMAGE_DIR = path.join(ROOT, 'dist', 'image');
-/** The build context: the bundle and its license file, nothing else. */
+/** The build context: the bundle, each platform's /livenessprobe, the license files and SBOMs, nothing else. */
 const CONTEXT_DIR = path.join(IMAGE_DIR, 'context');
+/** Where the SEA blob and its configuration are written, outside the context. */
+const SEA_WORK_DIR = path.join(IMAGE_DIR, 'sea-work');
 /** The OCI image layout the archive is made from. */
 const LAYOUT_DIR = path.join(IMAGE_DIR, 'layout');
 export const ARCHIVE_PATH = path.join(IMAGE_DIR, 'csi-livenessprobe-ts.tar');
@@ -71,8 +75,10 @@ export interface BuiltImage {
   readonly images: readonly BuiltPlatformImage[];
   readonly archivePath: string;
   readonly archiveBytes: number;
-  /** The bundle the images carry (dist/image/context). */
+  /** The build context (dist/image/context): the bundle, each platform's /livenessprobe, licenses, SBOMs. */
   readonly contextDir: string;
+  /** The SEA blob injected into every platform's /livenessprobe, and the configuration it was made from. */
+  readonly seaBlob: SeaBlob;
   readonly buildMs: number;
 }
 
@@ -193,12 +199,15 @@ export async function buildImage(options: BuildOptions = {}): Promise<BuiltImage
   const bundle = await bundleSidecar(CONTEXT_DIR);
   const sidecar = sidecarFacts(bundle);
   const baseImage = dockerfileBaseImage();
+  const { executables, blob: seaBlob } = await writeImageExecutables(CONTEXT_DIR, bundle.bundlePath, SIDECAR_NODE_OPTIONS, SEA_WORK_DIR);
 
   const built: { platform: ImagePlatform; localName: string; id: string; base: StandInBase | undefined; contextSbom: string }[] = [];
   for (const platform of IMAGE_PLATFORMS) {
     const base = options.pullBase ? undefined : ensureStandInBase(baseImage, platform, epochS);
-    log(`${platformName(platform)}: base ${base ? `${base.name} (${base.source}; node ${base.node.version}, ${base.debianPackages.map((deb) => `${deb.name} ${deb.version}`).join(', ')})` : `${baseImage}, pulled`}`);
-    const contextSbom = writeContextSbom(CONTEXT_DIR, platform, bundle, sidecar, baseFacts(baseImage, base), epochS);
+    const executable = executables.get(platform)!;
+    log(`${platformName(platform)}: /livenessprobe node ${executable.node.version} with the bundle, ${executable.sha256.slice(0, 12)}; base ${base ? `${base.name} (${base.source}; ${base.debianPackages.map((deb) => `${deb.name} ${deb.version}`).join(', ')})` : `${baseImage}, pulled`}`);
+    const executableFacts = { sha256: executable.sha256, blobSha256: executable.blobSha256, nodeOptions: SIDECAR_NODE_OPTIONS, node: executable.node };
+    const contextSbom = writeContextSbom(CONTEXT_DIR, platform, bundle, sidecar, executableFacts, baseFacts(baseImage, base), epochS);
     const localName = `${reference}-${platform.architecture}`;
     built.push({ platform, localName, id: buildPlatformImage(platform, localName, base, epochS, imageLabels(sidecar, baseImage)), base, contextSbom });
   }
@@ -232,6 +241,7 @@ export async function buildImage(options: BuildOptions = {}): Promise<BuiltImage
     archivePath,
     archiveBytes: fs.statSync(archivePath).size,
     contextDir: CONTEXT_DIR,
+    seaBlob,
     buildMs: performance.now() - startedAt,
   };
 }

@@ -10,7 +10,7 @@ import type { BundledPackage } from '../bundled-packages';
 import { ROOT } from './container-tools';
 import { debianLicense } from './debian-copyright';
 import { ImagePlatform } from './platforms';
-import { BaseFacts, imageSbom, sbomContextFile, serializeSbom, SidecarFacts } from './sbom';
+import { BaseFacts, ExecutableFacts, imageSbom, sbomContextFile, serializeSbom, SidecarFacts } from './sbom';
 import type { StandInBase } from './stand-in-base';
 
 /**
@@ -64,15 +64,22 @@ export function baseFacts(baseImage: string, standIn: StandInBase | undefined): 
   return {
     kind: 'stand-in',
     image: baseImage,
-    node: standIn.node,
     debianPackages: standIn.debianPackages.map((deb) => ({ deb, license: debianLicense(deb), debSha256: fileSha256(deb.debPath) })),
   };
 }
 
 /** Writes `platform`'s SBOM into the build context `contextDir`; returns its path. */
-export function writeContextSbom(contextDir: string, platform: ImagePlatform, bundle: BundleContents, sidecar: SidecarFacts, base: BaseFacts, sourceDateEpochS: number): string {
+export function writeContextSbom(
+  contextDir: string,
+  platform: ImagePlatform,
+  bundle: BundleContents,
+  sidecar: SidecarFacts,
+  executable: ExecutableFacts,
+  base: BaseFacts,
+  sourceDateEpochS: number,
+): string {
   const file = path.join(contextDir, sbomContextFile(platform));
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, serializeSbom(imageSbom({ platform, sourceDateEpochS, sidecar, npmPackages: bundle.packages, base })));
+  fs.writeFileSync(file, serializeSbom(imageSbom({ platform, sourceDateEpochS, sidecar, executable, npmPackages: bundle.packages, base })));
   return file;
 }

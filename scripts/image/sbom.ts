@@ -9,8 +9,11 @@
 //
 // What it lists, one flat list of components, each marked with the part of the image it belongs to
 // (property "csi-livenessprobe-ts:part"):
-//   metadata.component  the sidecar: version, git commit, SHA-256 of the bundle as shipped
-//   part "node"         the Node.js binary at /nodejs/bin/node: version, license, SHA-256 of the file
+//   metadata.component  the sidecar, the executable /livenessprobe: version, git commit, its SHA-256,
+//                       and what it is made of: the bundle's SHA-256, the SEA blob's, the V8 options
+//   part "node"         the Node.js binary inside /livenessprobe (scripts/image/sea.ts): version,
+//                       license, the SHA-256 of the official binary before the bundle was injected
+//                       (the one Node.js's release lists)
 //   part "debian"       every Debian package whose files the stand-in base carries: name, version,
 //                       architecture (in the purl), the license its copyright file declares in
 //                       Debian's machine-readable format, else none and a "NOASSERTION: <why>" property
@@ -19,8 +22,9 @@
 //                       package-lock.json's version, license and integrity)
 // On a pulled base (npm run image -- --pull-base, or the Dockerfile built by docker with npm run
 // build's SBOMs) this build did not assemble the base and does not know what is in it: the base is one
-// component of type "container", its contents marked "not listed", and there are no node or debian
-// components. Nothing is claimed that was not seen.
+// component of type "container", its contents marked "not listed", and there are no debian
+// components; Node.js is listed either way, since it is in /livenessprobe, which this build made.
+// Nothing is claimed that was not seen.
 //
 // Reproducible, since it is inside the image: the timestamp is SOURCE_DATE_EPOCH, lists are sorted, and
 // the serial number is a UUID v5 (RFC 9562) of the document itself, not a random one.
@@ -45,9 +49,8 @@ export const SBOM_IMAGE_PATH = '/sbom/csi-livenessprobe-ts.cdx.json';
 export const PROPERTY_PREFIX = 'csi-livenessprobe-ts:';
 /** The parts of the image a component can belong to (property PROPERTY_PREFIX + "part"). */
 export type SbomPart = 'node' | 'debian' | 'npm' | 'base';
-/** Where the sidecar's files are in the image (the Dockerfile's COPY destinations). */
-const BUNDLE_IMAGE_PATH = '/csi-livenessprobe.js';
-const NODE_IMAGE_PATH = '/nodejs/bin/node';
+/** Where the sidecar is in the image (the Dockerfile's COPY destination): Node.js and the bundle in one file. */
+const EXECUTABLE_IMAGE_PATH = '/livenessprobe';
 /** RFC 9562's namespace for names that are URLs; the SBOM's serial is the v5 UUID of its own text in it. */
 const UUID_URL_NAMESPACE = '6ba7b811-9dad-11d1-80b4-00c04fd430c8';
 
@@ -66,8 +69,20 @@ export interface SidecarFacts {
   readonly gitCommit: string;
   /** True when tracked or untracked files differed from the commit: the bundle is not the commit's alone. */
   readonly gitTreeModified: boolean;
-  /** SHA-256 (hex) of the bundle file the image carries. */
+  /** SHA-256 (hex) of the bundle /livenessprobe carries. */
   readonly bundleSha256: string;
+}
+
+/** One platform's /livenessprobe (scripts/image/sea.ts): Node.js with the bundle injected. */
+export interface ExecutableFacts {
+  /** SHA-256 (hex) of /livenessprobe. */
+  readonly sha256: string;
+  /** SHA-256 (hex) of the SEA blob injected (the bundle and the V8 options). */
+  readonly blobSha256: string;
+  /** The V8 options it starts with (the SEA configuration's execArgv). */
+  readonly nodeOptions: readonly string[];
+  /** The official Node.js binary it was made from. */
+  readonly node: NodeBinary;
 }
 
 /** One Debian package of a stand-in base and what its copyright file declares. */
@@ -80,13 +95,14 @@ export interface DebianPackageFacts {
 
 /** The base of one platform's image: a stand-in this build assembled (its parts known) or a pulled image (not). */
 export type BaseFacts =
-  | { readonly kind: 'stand-in'; readonly image: string; readonly node: NodeBinary; readonly debianPackages: readonly DebianPackageFacts[] }
+  | { readonly kind: 'stand-in'; readonly image: string; readonly debianPackages: readonly DebianPackageFacts[] }
   | { readonly kind: 'pulled'; readonly image: string };
 
 export interface ImageSbomFacts {
   readonly platform: ImagePlatform;
   readonly sourceDateEpochS: number;
   readonly sidecar: SidecarFacts;
+  readonly executable: ExecutableFacts;
   readonly npmPackages: readonly BundledPackage[];
   readonly base: BaseFacts;
 }
@@ -146,10 +162,11 @@ function nodeComponent(node: NodeBinary, platform: ImagePlatform): Models.Compon
     // The npm package the binary came from; the CPE is the name vulnerability databases give Node.js.
     purl,
     cpe: `cpe:2.3:a:nodejs:node.js:${node.version}:*:*:*:*:*:*:*`,
-    description: `Node.js ${node.version} for ${platformName(platform)}, the official release binary (npm package ${node.packageName})`,
+    description: `Node.js ${node.version} for ${platformName(platform)}, the official release binary (npm package ${node.packageName}), inside ${EXECUTABLE_IMAGE_PATH} with the sidecar's bundle injected`,
+    // The binary's own hash, as Node.js's release lists it: /livenessprobe's is the sidecar component's.
     hashes: new Models.HashDictionary([[Enums.HashAlgorithm['SHA-256'], node.sha256]]),
     licenses: licenses([node.license]),
-    properties: properties({ part: 'node', path: NODE_IMAGE_PATH, 'npm-integrity': node.integrity }),
+    properties: properties({ part: 'node', path: EXECUTABLE_IMAGE_PATH, embedding: 'single executable application: the bundle injected as the ELF note NODE_SEA_BLOB; the hash is of the binary before', 'npm-integrity': node.integrity }),
   });
 }
 
@@ -166,13 +183,13 @@ function debianComponent(facts: DebianPackageFacts): Models.Component {
   });
 }
 
-/** The Dockerfile's FROM ("gcr.io/distroless/nodejs24-debian12:nonroot") as a component whose contents this build does not know. */
+/** The Dockerfile's FROM ("gcr.io/distroless/cc-debian12:nonroot") as a component whose contents this build does not know. */
 function pulledBaseComponent(image: string): Models.Component {
   const tagAt = image.lastIndexOf(':') > image.lastIndexOf('/') ? image.lastIndexOf(':') : -1;
   return new Models.Component(Enums.ComponentType.Container, tagAt < 0 ? image : image.slice(0, tagAt), {
     version: tagAt < 0 ? undefined : image.slice(tagAt + 1),
     bomRef: `base:${image}`,
-    description: `the base image ${image}, pulled from its registry: its files (Node.js, Debian packages) are not listed here; see its publisher's SBOM or scan it`,
+    description: `the base image ${image}, pulled from its registry: its files (Debian packages) are not listed here; see its publisher's SBOM or scan it`,
     properties: properties({ part: 'base', contents: 'not listed' }),
   });
 }
@@ -184,25 +201,29 @@ function cyclonedxLibraryVersion(): string {
 
 /** The SBOM of `facts.platform`'s image as a CycloneDX model (serializeSbom writes it). */
 export function imageSbom(facts: ImageSbomFacts): Models.Bom {
-  const { sidecar, base, platform } = facts;
+  const { sidecar, base, platform, executable } = facts;
   const sidecarComponent = new Models.Component(Enums.ComponentType.Application, sidecar.name, {
     version: sidecar.version,
     bomRef: sidecar.name,
-    description: `the Kubernetes CSI liveness probe sidecar, one esbuild bundle at ${BUNDLE_IMAGE_PATH}`,
-    hashes: new Models.HashDictionary([[Enums.HashAlgorithm['SHA-256'], sidecar.bundleSha256]]),
+    description: `the Kubernetes CSI liveness probe sidecar: ${EXECUTABLE_IMAGE_PATH}, Node.js (the node component) with the sidecar's esbuild bundle and V8 options injected as a single executable application`,
+    hashes: new Models.HashDictionary([[Enums.HashAlgorithm['SHA-256'], executable.sha256]]),
     licenses: licenses([sidecar.license]),
     properties: properties({
       'git-commit': sidecar.gitCommit || 'unknown: not built from a git checkout',
       'git-tree': sidecar.gitTreeModified ? 'modified: built with changes not in the commit' : 'clean',
-      path: BUNDLE_IMAGE_PATH,
+      path: EXECUTABLE_IMAGE_PATH,
+      'bundle-sha256': sidecar.bundleSha256,
+      'sea-blob-sha256': executable.blobSha256,
+      'node-options': executable.nodeOptions.join(' '),
       platform: platformName(platform),
       'base-image': base.image,
-      'base-contents': base.kind === 'stand-in' ? 'listed: a stand-in assembled by npm run image from the node and debian components' : 'not listed: a pulled base, see the base component',
+      'base-contents': base.kind === 'stand-in' ? 'listed: a stand-in assembled by npm run image from the debian components' : 'not listed: a pulled base, see the base component',
     }),
   });
   const components = [
     ...facts.npmPackages.map(npmComponent),
-    ...(base.kind === 'stand-in' ? [nodeComponent(base.node, platform), ...base.debianPackages.map(debianComponent)] : [pulledBaseComponent(base.image)]),
+    nodeComponent(executable.node, platform),
+    ...(base.kind === 'stand-in' ? base.debianPackages.map(debianComponent) : [pulledBaseComponent(base.image)]),
   ];
   const tool = new Models.Component(Enums.ComponentType.Library, 'cyclonedx-library', { group: '@cyclonedx', version: cyclonedxLibraryVersion() });
   return new Models.Bom({

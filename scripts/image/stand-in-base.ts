@@ -1,10 +1,7 @@
-// A local stand-in for the Dockerfile's base image (gcr.io/distroless/nodejs24-debian12:nonroot),
-// one per image platform, for machines that reach no container registry. It is assembled from the
-// same parts the real image is made of, each from a package source this machine does reach:
+// A local stand-in for the Dockerfile's base image (gcr.io/distroless/cc-debian12:nonroot), one per
+// image platform, for machines that reach no container registry. It is assembled from the same parts
+// the real image is made of, each from a package source this machine does reach:
 //
-//   /nodejs/bin/node       the official Node.js binary of .node-version for the platform: the npm
-//                          registry's node-linux-<arch>, at the integrity package-lock.json records
-//                          (scripts/image/node-binary.ts)
 //   glibc, libstdc++       the files of Debian 12's packages libc6, libgcc-s1 and libstdc++6 for the
 //                          platform's architecture (distroless takes the same Debian 12 packages;
 //                          scripts/image/debian-packages.ts)
@@ -12,6 +9,7 @@
 //
 // What distroless has besides and the stand-in leaves out, since Node.js and the sidecar never read
 // them: ca-certificates, tzdata, netbase (/etc/services, /etc/protocols), the package status files.
+// Like distroless cc, it has no Node.js: the image's is inside /livenessprobe (scripts/image/sea.ts).
 //
 // Assembling copies files only, so a foreign architecture needs no emulation. Every file time is the
 // build's SOURCE_DATE_EPOCH (buildah commit --timestamp), so the same parts give the same layer.
@@ -22,7 +20,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT, runContainerTool } from './container-tools';
 import { DebianPackage, fetchRuntimePackages, unpackDebianPackage } from './debian-packages';
-import { fetchNodeBinary, NodeBinary } from './node-binary';
 import { ImagePlatform } from './platforms';
 
 /** The label that marks a stand-in base; its value lists the parts it was made of. */
@@ -66,7 +63,6 @@ export interface StandInBase {
   readonly name: string;
   /** Image ID (the digest of its configuration). */
   readonly id: string;
-  readonly node: NodeBinary;
   readonly debianPackages: readonly DebianPackage[];
   readonly source: 'stand-in, reused' | 'stand-in, assembled';
 }
@@ -100,7 +96,7 @@ function copyPackageTree(from: string, rootfs: string): void {
 }
 
 /** Writes the stand-in's file tree into `rootfs` (an empty folder), unpacking packages in `scratch`. */
-function assembleRootfs(rootfs: string, scratch: string, node: NodeBinary, packages: readonly DebianPackage[]): void {
+function assembleRootfs(rootfs: string, scratch: string, packages: readonly DebianPackage[]): void {
   for (const dir of MERGED_USR_DIRS) {
     fs.mkdirSync(path.join(rootfs, 'usr', dir), { recursive: true });
     fs.symlinkSync(`usr/${dir}`, path.join(rootfs, dir));
@@ -114,11 +110,6 @@ function assembleRootfs(rootfs: string, scratch: string, node: NodeBinary, packa
       fs.rmSync(unpacked, { recursive: true, force: true });
     }
   }
-
-  fs.mkdirSync(path.join(rootfs, 'nodejs', 'bin'), { recursive: true });
-  fs.copyFileSync(node.binaryPath, path.join(rootfs, 'nodejs', 'bin', 'node'));
-  fs.chmodSync(path.join(rootfs, 'nodejs', 'bin', 'node'), 0o755);
-  fs.copyFileSync(node.licensePath, path.join(rootfs, 'nodejs', 'LICENSE'));
 
   fs.mkdirSync(path.join(rootfs, 'etc'), { recursive: true });
   fs.writeFileSync(path.join(rootfs, 'etc', 'passwd'), `${PASSWD.join('\n')}\n`);
@@ -167,19 +158,17 @@ export function clearInterruptedAssembly(platform: ImagePlatform): void {
 /**
  * Makes sure `platform`'s stand-in for `baseImage` is in local storage, made of today's parts with
  * file times `sourceDateEpochS`: reused when one of the same parts is there, else (re)assembled.
- * Throws when a part cannot be had (see fetchNodeBinary, fetchRuntimePackages) or buildah fails.
+ * Throws when a part cannot be had (see fetchRuntimePackages) or buildah fails.
  */
 export function ensureStandInBase(baseImage: string, platform: ImagePlatform, sourceDateEpochS: number): StandInBase {
-  const node = fetchNodeBinary(platform);
   const debianPackages = fetchRuntimePackages(platform);
   const parts = [
-    `node ${node.version} (npm ${node.packageName} ${node.integrity})`,
     ...debianPackages.map((deb) => `${deb.name} ${deb.version} ${deb.architecture}`),
     `SOURCE_DATE_EPOCH ${sourceDateEpochS}`,
   ].join('; ');
   const name = standInName(platform);
   const existing = inspectLocalImage(name);
-  if (existing?.standIn === parts) return { name, id: existing.id, node, debianPackages, source: 'stand-in, reused' };
+  if (existing?.standIn === parts) return { name, id: existing.id, debianPackages, source: 'stand-in, reused' };
 
   clearInterruptedAssembly(platform);
   const work = standInWorkDir(platform);
@@ -189,7 +178,7 @@ export function ensureStandInBase(baseImage: string, platform: ImagePlatform, so
   for (const dir of [rootfs, home, scratch]) fs.mkdirSync(dir, { recursive: true });
   let container = '';
   try {
-    assembleRootfs(rootfs, scratch, node, debianPackages);
+    assembleRootfs(rootfs, scratch, debianPackages);
     container = runContainerTool('buildah', ['from', '--pull=never', '--name', standInContainerName(platform), 'scratch']);
     runContainerTool('buildah', ['copy', '--quiet', container, `${rootfs}/`, '/']);
     runContainerTool('buildah', ['copy', '--quiet', '--chown', `${NONROOT_UID}:${NONROOT_UID}`, container, `${home}/`, '/home/nonroot']);
@@ -200,7 +189,6 @@ export function ensureStandInBase(baseImage: string, platform: ImagePlatform, so
       '--user', String(NONROOT_UID),
       '--workingdir', '/home/nonroot',
       '--env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-      '--entrypoint', '["/nodejs/bin/node"]',
       '--cmd', '',
       '--label', `${STAND_IN_LABEL}=${parts}`,
       '--label', `org.opencontainers.image.description=local stand-in for ${baseImage} (${platform.os}/${platform.architecture}), assembled by npm run image from ${parts}`,
@@ -213,5 +201,5 @@ export function ensureStandInBase(baseImage: string, platform: ImagePlatform, so
     if (container) runContainerTool('buildah', ['rm', container]);
     fs.rmSync(work, { recursive: true, force: true });
   }
-  return { name, id: inspectLocalImage(name)!.id, node, debianPackages, source: 'stand-in, assembled' };
+  return { name, id: inspectLocalImage(name)!.id, debianPackages, source: 'stand-in, assembled' };
 }

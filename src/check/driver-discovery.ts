@@ -18,11 +18,23 @@ import { CsiCallError } from '../csi/call-failures';
 import { CsiConnection } from '../csi/connection';
 import { STATUS_DEADLINE_EXCEEDED, STATUS_UNAVAILABLE } from '../wire/grpc/status';
 import { getPluginInfo } from '../csi/identity';
+import { adviseOnConnectFailure } from '../csi/connect-failure-advice';
 import { formatGoDuration } from '../go/duration';
 
 /** How often the wait is reported at -v=0, as csi-lib-utils reports "Still connecting". */
 const STILL_WAITING_LOG_INTERVAL_MS = 10_000;
 const RETRY_INTERVAL_MS = 1_000;
+/**
+ * Longest text of each of the warning's two fields. A socket path may be long
+ * (unix-socket-connect.ts reaches any length); with both fields the line stays
+ * far below the 16 KiB at which container runtimes split a log line in two.
+ */
+const MAX_WARNING_FIELD_CHARS = 2_048;
+
+/** `text`, cut to `maxChars` with "..." when longer. */
+function boundText(text: string, maxChars: number): string {
+  return text.length <= maxChars ? text : `${text.slice(0, maxChars - 3)}...`;
+}
 
 /** Not there yet (no socket, nobody listening, still starting): worth another try. */
 function isDriverNotUpYet(err: unknown): boolean {
@@ -34,6 +46,8 @@ export class DriverDiscovery {
   driverName: string | undefined;
   /** Why the last attempt did not give a name; empty before the first attempt ends. */
   private lastFailure = '';
+  /** The system error behind lastFailure ("EACCES", "ENOENT", ...); undefined when none or not a system error. */
+  private lastSystemCode: string | undefined;
   /** Set by stop(): no further attempt starts. */
   private stopped = false;
   /** Ends the wait between two attempts early, when stopped. */
@@ -72,7 +86,7 @@ export class DriverDiscovery {
       if (this.askedAt !== undefined && this.connection.state === 'READY') {
         this.logger.warning(`${this.whatIsAwaited()}; still waiting for the CSI driver's name`, { address: this.connection.address.display });
       } else {
-        this.logger.warning(`Still connecting to ${this.connection.address.display}`);
+        this.logger.warning(`Still connecting to ${this.connection.address.display}`, this.stillConnectingFields());
       }
     }, STILL_WAITING_LOG_INTERVAL_MS);
     try {
@@ -88,11 +102,13 @@ export class DriverDiscovery {
           if (this.stopped) break;
           if (socketWatch.changed) {
             this.lastFailure = 'the CSI driver socket was replaced or removed while GetPluginInfo waited; asking again';
+            this.lastSystemCode = undefined;
             this.logger.infoAt(4, 'CSI driver socket changed during GetPluginInfo; retrying', { address: this.connection.address.display });
             continue;
           }
           if (!isDriverNotUpYet(err)) throw err;
           this.lastFailure = (err as Error).message;
+          this.lastSystemCode = (err as CsiCallError).systemCode;
           this.logger.infoAt(4, 'CSI driver not available yet; retrying', { address: this.connection.address.display, err: this.lastFailure });
           await this.pause(RETRY_INTERVAL_MS);
         } finally {
@@ -104,6 +120,21 @@ export class DriverDiscovery {
       this.askedAt = undefined;
       clearInterval(stillWaiting);
     }
+  }
+
+  /**
+   * The "Still connecting" warning's fields: upstream's line names only the
+   * address; this one adds the last failure (`err`) and, for a system error,
+   * what it means and what to do (`hint`), each bounded by MAX_WARNING_FIELD_CHARS.
+   */
+  private stillConnectingFields(): Record<string, string> {
+    if (this.lastFailure === '') {
+      return { hint: 'no connection attempt has ended yet: the connection is neither accepted nor refused (for a TCP address, a firewall may drop the packets)' };
+    }
+    const fields: Record<string, string> = { err: boundText(this.lastFailure, MAX_WARNING_FIELD_CHARS) };
+    const hint = adviseOnConnectFailure(this.connection.address, this.lastSystemCode);
+    if (hint !== '') fields.hint = boundText(hint, MAX_WARNING_FIELD_CHARS);
+    return fields;
   }
 
   /** Ends run(): no attempt starts after this, and the one in flight is not retried. */

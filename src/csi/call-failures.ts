@@ -38,11 +38,19 @@ export class CsiCallError extends Error {
     readonly grpcCode: number,
     /** The status description: the driver's own text, or ours for local failures. */
     readonly description: string,
-    options: { cause?: unknown; beforeGrpc?: boolean } = {},
+    options: { cause?: unknown; beforeGrpc?: boolean; systemCode?: string } = {},
   ) {
     super(`rpc error: code = ${grpcCodeName(grpcCode)} desc = ${description}`, { cause: options.cause });
     this.beforeGrpc = options.beforeGrpc ?? false;
+    this.systemCode = options.systemCode;
   }
+
+  /**
+   * The system error that kept the call from reaching the driver ("EACCES",
+   * "ENOENT", "ECONNREFUSED", "ENOTFOUND", ...): what start-up's warning
+   * explains; undefined when the failure was not a system error.
+   */
+  readonly systemCode: string | undefined;
 
   /**
    * Set when the call was refused before gRPC was asked (the socket file is
@@ -90,15 +98,19 @@ export function connectFailureText(address: CsiAddress, errno: string): string {
 }
 
 /** Dialling the driver failed with a system error (ECONNREFUSED, ENOENT, ...). */
-export const connectFailed = (address: CsiAddress, errno: string) => new CsiCallError(STATUS_UNAVAILABLE, connectFailureText(address, errno));
+export const connectFailed = (address: CsiAddress, errno: string) => new CsiCallError(STATUS_UNAVAILABLE, connectFailureText(address, errno), { systemCode: errno });
 
-/** Dialling the driver failed without a connect errno (the connection closed while the HTTP/2 preface was due). */
-export const connectionSetupFailed = (address: CsiAddress, reason: string) =>
-  new CsiCallError(STATUS_UNAVAILABLE, `connection to ${address.display} failed: ${reason}`);
+/**
+ * Dialling the driver failed without a connect errno: the host name did not
+ * resolve (`systemCode` ENOTFOUND, EAI_AGAIN), or the connection closed while
+ * the HTTP/2 preface was due.
+ */
+export const connectionSetupFailed = (address: CsiAddress, reason: string, systemCode?: string) =>
+  new CsiCallError(STATUS_UNAVAILABLE, `connection to ${address.display} failed: ${reason}`, { systemCode });
 
 /** The socket file is missing or not a socket: refused before gRPC, as upstream's dial would fail. */
 export const socketFileUnusable = (address: CsiAddress, errno: string) =>
-  new CsiCallError(STATUS_UNAVAILABLE, connectFailureText(address, errno), { beforeGrpc: true });
+  new CsiCallError(STATUS_UNAVAILABLE, connectFailureText(address, errno), { beforeGrpc: true, systemCode: errno });
 
 /** A call after close(). */
 export const connectionClosed = () => new CsiCallError(STATUS_UNAVAILABLE, 'the connection to the CSI driver was closed', { beforeGrpc: true });

@@ -127,7 +127,8 @@ for (const stack of DRIVER_STACKS) {
       const socketPath = path.join(dir, 'csi.sock');
       const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0']);
       await sidecar.waitUntilServing(15_000);
-      await sidecar.stderr.waitForLine(new RegExp(`^W.*\\] "Still connecting to unix://${socketPath}"$`), 15_000);
+      // Upstream's words first, then why (test/e2e/still-connecting.test.ts covers each reason).
+      await sidecar.stderr.waitForLine(new RegExp(`^W.*\\] "Still connecting to unix://${socketPath}" err="[^"]*connect ENOENT ${socketPath}[^"]*" hint="the socket does not exist[^"]*"$`), 15_000);
       assert.equal(sidecar.process.exitCode, null, 'still running');
       await FakeDriver.start(t, socketPath, [], stack);
       await sidecar.waitForLog(/"CSI driver name"/, 10_000);

@@ -1,18 +1,18 @@
 // The container image as the Dockerfile defines it, read with dockerfile-ast:
 // its stages and the runtime command line, so tests can check the file and run
-// that exact command against the bundle outside a container (the image itself
-// runs in test/runtime/image-runtime.test.ts).
+// what /livenessprobe runs (node with its V8 options and the bundle) outside a
+// container (the image itself runs in test/runtime/image-runtime.test.ts).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DockerfileParser, From, Instruction } from 'dockerfile-ast';
 import { parse as parseYaml } from 'yaml';
+import { SIDECAR_NODE_OPTIONS } from '../../scripts/bundle';
+import { SEA_IMAGE_PATH } from '../../scripts/image/sea';
 import type { SidecarCommand } from './sidecar';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DOCKERFILE_PATH = path.join(REPO_ROOT, 'Dockerfile');
-/** Where the distroless Node.js images keep node. */
-export const IMAGE_NODE_PATH = '/nodejs/bin/node';
 
 export interface ImageStage {
   /** The FROM image, e.g. "gcr.io/distroless/nodejs20-debian12:nonroot". */
@@ -43,15 +43,14 @@ export function readImageEntrypoint(): string[] {
 }
 
 /**
- * The image's command line with its two paths moved to this machine: node is
- * the node running the tests, and the bundle is `bundlePath`. Every other
- * argument (the V8 options) is kept as the image has it.
+ * What the image's ENTRYPOINT (/livenessprobe, Node.js with the bundle and the V8 options inside,
+ * scripts/image/sea.ts) runs, as a command line of this machine: the node running the tests with
+ * the V8 options the executable carries (SIDECAR_NODE_OPTIONS) and the bundle at `bundlePath`.
  */
 export function imageCommandOutsideDocker(bundlePath: string): SidecarCommand {
-  const [node, ...rest] = readImageEntrypoint();
-  if (node !== IMAGE_NODE_PATH) throw new Error(`ENTRYPOINT starts with ${node}, not ${IMAGE_NODE_PATH}`);
-  const script = rest.at(-1)!;
-  return { executable: process.execPath, leadingArgs: [...rest.slice(0, -1), path.join(path.dirname(bundlePath), path.basename(script))] };
+  const entrypoint = readImageEntrypoint();
+  if (entrypoint.length !== 1 || entrypoint[0] !== SEA_IMAGE_PATH) throw new Error(`ENTRYPOINT is ${JSON.stringify(entrypoint)}, not ["${SEA_IMAGE_PATH}"]`);
+  return { executable: process.execPath, leadingArgs: [...SIDECAR_NODE_OPTIONS, bundlePath] };
 }
 
 /** The parts of a Kubernetes container spec the runtime test maps to podman flags. */

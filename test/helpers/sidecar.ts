@@ -16,6 +16,9 @@ export interface SidecarCommand {
   readonly leadingArgs: readonly string[];
   /** Environment variables added to the test's own. */
   readonly env?: Readonly<Record<string, string>>;
+  /** User and group to run as (the test runs as root); supplementary groups are then dropped. */
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 /** The tsc build, run by the node running the tests. */
@@ -41,7 +44,12 @@ export class Sidecar {
 
   /** Spawns the sidecar without waiting for anything; killed after the test. */
   static spawn(t: TestContext, args: readonly string[], command: SidecarCommand = DIST_COMMAND): Sidecar {
-    const child = spawn(command.executable, [...command.leadingArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...command.env } });
+    const child = spawn(command.executable, [...command.leadingArgs, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...command.env },
+      uid: command.uid,
+      gid: command.gid,
+    });
     const sidecar = new Sidecar(child);
     t.after(() => sidecar.kill('SIGKILL'));
     return sidecar;

@@ -7,8 +7,9 @@
 //
 // Then the first build's SBOMs are held to what the images carry, read from the layers themselves:
 // valid CycloneDX (the library's strict JSON schema validator), the same file inside each image as
-// beside the archive, the sidecar's commit and bundle hash, Node.js's SHA-256 as shipped, exactly the
-// Debian packages whose files the image carries, exactly the npm packages esbuild compiled in.
+// beside the archive, the sidecar's commit and the hashes of /livenessprobe, of the bundle and of the
+// SEA blob inside it, Node.js's SHA-256 as released (the binary /livenessprobe was made from), exactly
+// the Debian packages whose files the image carries, exactly the npm packages esbuild compiled in.
 //
 // node_modules: each clone gets a hard-linked copy of this checkout's, which `npm ci` made from the same
 // package-lock.json (checked unchanged from HEAD); the build only reads it, and a copy costs no time
@@ -23,8 +24,9 @@ import { gunzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
 import packageJson from '../../package.json';
-import { BUNDLE_FILE_NAME, bundleSidecar, SidecarBundle } from '../../scripts/bundle';
-import { IMAGE_PLATFORMS, ImagePlatform, platformName } from '../../scripts/image/platforms';
+import { BUNDLE_FILE_NAME, bundleSidecar, SIDECAR_NODE_OPTIONS, SidecarBundle } from '../../scripts/bundle';
+import { hostPlatform, IMAGE_PLATFORMS, ImagePlatform, platformName } from '../../scripts/image/platforms';
+import { NODE_LICENSE_CONTEXT_FILE, SEA_IMAGE_PATH } from '../../scripts/image/sea';
 import { PROPERTY_PREFIX, SBOM_IMAGE_PATH } from '../../scripts/image/sbom';
 import { ownStorage, removeStorage } from '../helpers/containers-storage';
 import { REPO_ROOT } from '../helpers/image';
@@ -35,7 +37,19 @@ import { readTarEntries } from '../helpers/tar-entries';
 const BUILD_TIMEOUT_MS = 300_000;
 const ARCHIVE_NAME = 'csi-livenessprobe-ts.tar';
 /** The files of the image that no Debian package provides: the stand-in's own and the Dockerfile's. */
-const NOT_FROM_DEBIAN = new Set(['nodejs/bin/node', 'nodejs/LICENSE', 'etc/passwd', 'etc/group', 'etc/os-release', 'lib', 'lib64', 'bin', 'sbin', BUNDLE_FILE_NAME, 'licenses/THIRD-PARTY-LICENSES.txt', SBOM_IMAGE_PATH.slice(1)]);
+const NOT_FROM_DEBIAN = new Set([
+  'etc/passwd',
+  'etc/group',
+  'etc/os-release',
+  'lib',
+  'lib64',
+  'bin',
+  'sbin',
+  SEA_IMAGE_PATH.slice(1),
+  'licenses/THIRD-PARTY-LICENSES.txt',
+  `licenses/${NODE_LICENSE_CONTEXT_FILE}`,
+  SBOM_IMAGE_PATH.slice(1),
+]);
 /** What the stand-in leaves out of a package's files (scripts/image/stand-in-base.ts), as a statement of its own. */
 const LEFT_OUT_OF_PACKAGES = /^usr\/share\/(doc|lintian|gdb|gcc)(\/|$)/;
 const DEP5_FIRST_LINE = /^Format:\s*https?:\/\/www\.debian\.org\/doc\/packaging-manuals\/copyright-format\/1\.\d+\/?\s*$/m;
@@ -253,25 +267,43 @@ for (const platform of IMAGE_PLATFORMS) {
     assert.equal(sbom.components.length, ['node', 'debian', 'npm'].reduce((sum, part) => sum + partOf(sbom, part).length, 0), 'every component is node, debian or npm');
   });
 
-  test(`${name} SBOM: the sidecar (version, commit, the bundle's SHA-256 as shipped) and Node.js (version, license, the SHA-256 of /nodejs/bin/node as shipped)`, () => {
+  test(`${name} SBOM: the sidecar (version, commit, the SHA-256 of ${SEA_IMAGE_PATH} as shipped, of the bundle and the SEA blob inside it) and Node.js (version, license, the SHA-256 of the release binary ${SEA_IMAGE_PATH} was made from)`, () => {
     const sbom = readSbom(first.sbomPath(platform));
     const rootfs = rootfsOf.get(platform)!;
+    const executablePath = path.join(rootfs, SEA_IMAGE_PATH);
+    const executable = fs.readFileSync(executablePath);
     const sidecar = sbom.metadata.component;
     assert.equal(sidecar.name, packageJson.name);
     assert.equal(sidecar.version, packageJson.version);
     assert.equal(property(sidecar, 'git-commit'), commit);
     assert.equal(property(sidecar, 'git-tree'), 'clean');
     assert.equal(property(sidecar, 'platform'), name);
-    assert.equal(hashOf(sidecar, 'SHA-256'), sha256(path.join(rootfs, BUNDLE_FILE_NAME)));
-    // The commit the bundle reports is the SBOM's (--version writes 12 hex digits).
-    const version = execFileSync(process.execPath, [path.join(rootfs, BUNDLE_FILE_NAME), '--version'], { encoding: 'utf8' });
-    assert.match(version, new RegExp(`\\(git commit ${commit.slice(0, 12)}\\)`));
+    assert.equal(property(sidecar, 'path'), SEA_IMAGE_PATH);
+    assert.equal(hashOf(sidecar, 'SHA-256'), sha256(executablePath), `the SHA-256 of ${SEA_IMAGE_PATH} as the image carries it`);
+    assert.equal((fs.statSync(executablePath).mode & 0o777).toString(8), '755');
+    assert.equal(property(sidecar, 'bundle-sha256'), sha256(first.contextBundle));
+    assert.equal(property(sidecar, 'node-options'), SIDECAR_NODE_OPTIONS.join(' '));
+    // The blob holds the bundle's text as is: the executable carries the bundle the SBOM hashes, inside the blob it hashes.
+    const blobPath = path.join(first.checkout, 'dist', 'image', 'sea-work', 'sea.blob');
+    assert.equal(property(sidecar, 'sea-blob-sha256'), sha256(blobPath));
+    const blob = fs.readFileSync(blobPath);
+    assert.ok(executable.includes(blob), `${SEA_IMAGE_PATH} carries the blob`);
+    assert.ok(blob.includes(fs.readFileSync(first.contextBundle)), 'the blob carries the bundle');
+    if (platform === hostPlatform()) {
+      // The commit the executable reports is the SBOM's (--version writes 12 hex digits).
+      const version = execFileSync(executablePath, ['--version'], { encoding: 'utf8' });
+      assert.match(version, new RegExp(`\\(git commit ${commit.slice(0, 12)}\\), node v[\\d.]+ ${name}\\n$`));
+    }
 
     const [node] = partOf(sbom, 'node');
     assert.ok(node && partOf(sbom, 'node').length === 1, 'one Node.js component');
-    assert.equal(node.version, fs.readFileSync(path.join(REPO_ROOT, '.node-version'), 'utf8').trim());
-    assert.equal(property(node, 'path'), '/nodejs/bin/node');
-    assert.equal(hashOf(node, 'SHA-256'), sha256(path.join(rootfs, 'nodejs', 'bin', 'node')), 'the SHA-256 of the node binary the image carries');
+    const nodeVersion = fs.readFileSync(path.join(REPO_ROOT, '.node-version'), 'utf8').trim();
+    assert.equal(node.version, nodeVersion);
+    assert.equal(property(node, 'path'), SEA_IMAGE_PATH);
+    const releaseBinary = path.join(first.checkout, 'dist', 'image', 'cache', `node-linux-${platform.nodeArch}-${nodeVersion}`, 'package', 'bin', 'node');
+    assert.equal(hashOf(node, 'SHA-256'), sha256(releaseBinary), 'the SHA-256 of the release binary the build fetched');
+    assert.equal(executable.readUInt16LE(18), platform.elfMachine, `${SEA_IMAGE_PATH} is the platform's binary`);
+    assert.ok(Math.abs(executable.length - fs.statSync(releaseBinary).size) < 4 * 1024 * 1024, 'the release binary and the blob, nothing else of size');
     const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { license?: string; integrity?: string }> };
     const locked = lock.packages[`node_modules/node-linux-${platform.nodeArch}`];
     assert.deepEqual(node.licenses?.map((entry) => entry.license?.id), [locked.license]);
@@ -323,7 +355,9 @@ for (const platform of IMAGE_PLATFORMS) {
   test(`${name} SBOM: exactly the npm packages esbuild compiled into the bundle (its metafile), with the lock's version, license and integrity`, () => {
     const sbom = readSbom(first.sbomPath(platform));
     const rootfs = rootfsOf.get(platform)!;
-    const bundleText = fs.readFileSync(path.join(rootfs, BUNDLE_FILE_NAME), 'utf8');
+    // The bundle is inside /livenessprobe (the SEA blob holds its text as is): the build's context copy, checked to be in there.
+    const bundleText = fs.readFileSync(first.contextBundle, 'utf8');
+    assert.ok(fs.readFileSync(path.join(rootfs, SEA_IMAGE_PATH)).includes(Buffer.from(bundleText)), `${SEA_IMAGE_PATH} carries the bundle of the build's context`);
     assert.ok(fs.readFileSync(testBundle.bundlePath).equals(Buffer.from(bundleText)), 'the bundle built here is the image\'s, so its metafile describes the image\'s bundle (commit the worktree\'s changes if not)');
     const packageDir = (input: string) => /^((?:.*\/)?node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1];
     const fromMetafile = [...new Set(Object.keys(testBundle.metafile.inputs).map(packageDir).filter((dir): dir is string => dir !== undefined))].sort();

@@ -1,5 +1,5 @@
 // A stand-in base assembly interrupted (Ctrl-C or a killed CI job during `npm run image`: no finally
-// runs) leaves its buildah working container and its ~140 MB file tree behind; the next assembly of
+// runs) leaves its buildah working container and its file tree behind; the next assembly of
 // that platform clears both (scripts/image/stand-in-base.ts clearInterruptedAssembly, which
 // ensureStandInBase calls first). Real buildah, in the storage the environment names.
 

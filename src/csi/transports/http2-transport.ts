@@ -192,7 +192,7 @@ export class Http2Transport implements CsiTransport {
     if (this.current !== driverSession) return;
     if (!connectError) return this.forget(driverSession, 'IDLE');
     const err = connectError;
-    const error = err.syscall === 'connect' && err.code ? connectFailed(this.address, err.code) : connectionSetupFailed(this.address, err.message);
+    const error = err.syscall === 'connect' && err.code ? connectFailed(this.address, err.code) : connectionSetupFailed(this.address, err.message, err.code);
     this.lastConnectFailure = { error, at: performance.now() };
     this.forget(driverSession, 'TRANSIENT_FAILURE');
   }
