@@ -12,8 +12,8 @@
 //   bound, else the first address (Go's Listen: addrs.first(isIPv4)).
 
 import { promises as dns } from 'node:dns';
-import * as fs from 'node:fs';
-import * as net from 'node:net';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
 
 export interface ListenAddress {
   /** Host to bind; undefined means every interface (Go's ":port"). */
@@ -74,12 +74,12 @@ export function parsePortNumber(text: string): number | string {
 function lookupTcpService(name: string): number | undefined {
   let services = '';
   try {
-    const fd = fs.openSync('/etc/services', 'r');
+    const fd = openSync('/etc/services', 'r');
     try {
       const buffer = Buffer.alloc(MAX_SERVICES_FILE_BYTES);
-      services = buffer.toString('latin1', 0, fs.readSync(fd, buffer, 0, buffer.length, 0));
+      services = buffer.toString('latin1', 0, readSync(fd, buffer, 0, buffer.length, 0));
     } finally {
-      fs.closeSync(fd);
+      closeSync(fd);
     }
   } catch {
     // no services file (distroless images): Go's built-in table only
@@ -108,8 +108,8 @@ export function formatListenAddress(address: ListenAddress): string {
  * CPU limit) that an IPv4 address or a host name does not need.
  */
 function classifyIpLiteral(host: string): { wildcard: true } | { address: string } | undefined {
-  if (net.isIPv4(host)) return host === '0.0.0.0' ? { wildcard: true } : { address: host };
-  if (!host.includes(':') || !net.isIPv6(host)) return undefined;
+  if (isIPv4(host)) return host === '0.0.0.0' ? { wildcard: true } : { address: host };
+  if (!host.includes(':') || !isIPv6(host)) return undefined;
   const zoneAt = host.indexOf('%');
   // The WHATWG URL parser writes an IPv6 address in its canonical form ("::ffff:7f00:1").
   const canonical = new URL(`http://[${zoneAt < 0 ? host : host.slice(0, zoneAt)}]/`).hostname.slice(1, -1);

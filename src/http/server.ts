@@ -3,7 +3,7 @@
 // HttpConnection (one request at a time, bounded); how many are held, and
 // which go first, is the ConnectionBudget's job.
 
-import * as net from 'node:net';
+import { type AddressInfo, BoundSocket, createServer, Server, Socket } from 'node:net';
 import type { ConnectionBudget } from './connection-budget';
 import { HttpConnection } from '../wire/http1/server-connection';
 import type { RequestHead } from '../wire/http1/request-head';
@@ -49,7 +49,7 @@ const LISTEN_ERROR_ADVICE: Record<string, string> = {
 };
 
 export class HttpListener {
-  private readonly server: net.Server;
+  private readonly server: Server;
   private readonly connections = new Set<HttpConnection>();
 
   constructor(
@@ -58,7 +58,7 @@ export class HttpListener {
     private readonly budget: ConnectionBudget,
   ) {
     // Half-open: a client may send its request and close its side; it still gets the answer.
-    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    this.server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
   }
 
   /**
@@ -79,10 +79,10 @@ export class HttpListener {
     // An address is bound first (net.BoundSocket takes IP literals only, and chooseBindHost gives one), then
     // listened on: listen() with a host would look the literal up again and test each answer with node:net's
     // IPv6 regular expression, which V8 compiles on first use (10-20 ms of CPU at start-up, measured).
-    let bound: net.BoundSocket | undefined;
+    let bound: BoundSocket | undefined;
     if (bindHost !== undefined) {
       try {
-        bound = new net.BoundSocket({ host: bindHost, port: this.address.port, ipv6Only: false });
+        bound = new BoundSocket({ host: bindHost, port: this.address.port, ipv6Only: false });
       } catch (err) {
         throw adviseOn(err as NodeJS.ErrnoException);
       }
@@ -92,7 +92,7 @@ export class HttpListener {
       this.server.once('error', onError);
       const onListening = () => {
         this.server.off('error', onError);
-        const address = this.server.address() as net.AddressInfo;
+        const address = this.server.address() as AddressInfo;
         resolve({ address: formatListenAddress({ host: address.address, port: address.port }), stack: describeBoundStack(address, bindHost === undefined) });
       };
       if (bound) this.server.listen(bound, LISTEN_BACKLOG, onListening);
@@ -112,11 +112,11 @@ export class HttpListener {
     for (const connection of this.connections) connection.destroy();
   }
 
-  private serve(socket: net.Socket, head: RequestHead, clientGone: CancelSignal) {
+  private serve(socket: Socket, head: RequestHead, clientGone: CancelSignal) {
     return serveRequest(this.routes, head, clientGone, { budgetPressed: this.budget.isPressedFor(socket) });
   }
 
-  private accept(socket: net.Socket): void {
+  private accept(socket: Socket): void {
     if (!this.budget.admit(socket)) return;
     // The budget is asked as each request starts (HttpConnection reports the start before it routes).
     const route = (head: RequestHead, clientGone: CancelSignal) => {
