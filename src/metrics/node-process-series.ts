@@ -8,9 +8,9 @@
 //
 // Registered in two parts (sidecar-metrics.ts): the GC durations at start,
 // since they count GCs as they happen; the rest at the first scrape, since
-// they read their values when scraped and loading them (prom-client's CPU
-// counters pull in @opentelemetry/api, the heap-space gauges node:v8) is start-up
-// CPU the first /healthz answer waited for.
+// they read their values when scraped, and loading and registering them (ten
+// modules, two dozen metric objects, node:v8 for the heap-space gauges) is
+// start-up CPU the first /healthz answer waited for.
 
 import type { Registry } from './prom-client-parts';
 
