@@ -6,7 +6,7 @@
 //                    [--vs '<command with {address} and {port}>'] [--json bench-results.json]
 //                    [--paired-slices 60] [--paired-seconds 1] [--paired-only]
 //                    [--instructions] [--instructions-warm-up 20000] [--instructions-chunks 12]
-//                    [--quota-starts 3] [--upstream-cpu-ms 1.225] [--vs-is-upstream]
+//                    [--quota-starts 3] [--upstream-cpu-ms 1.225] [--vs-is-upstream] [--starts-only]
 //
 // Node's floor (issue #29) is measured in the same run: a bare `net` server
 // with the same V8 options (bench/floor-server.ts), beside ours in the rounds,
@@ -31,7 +31,9 @@
 // in flight on every connection they can hold (repeating on keep-alive
 // connections, or churning a new connection per request) against a slow
 // (Probe 800 ms) and a fast driver, under a 1,024-file limit and a 200-file
-// one (issue #22). --abuse-only measures that table alone.
+// one (issue #22). --abuse-only measures that table alone. --starts-only
+// measures the starts under CPU quotas alone (ours, the floor and --vs), and
+// judges the start-up goal.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -43,7 +45,7 @@ import { runLoad } from './load';
 import { measurePairedCpu, PairedCpuFigures, PairedRatio } from './paired-cpu';
 import { median, readContextSwitches, readProcStats } from './proc';
 import { CPU_QUOTAS_MILLICORES, measureQuotaStarts, QuotaStartFigures } from './quota-starts';
-import { judgeFloorGoals, START_QUOTA_MILLICORES, UPSTREAM_CPU_MS_PER_CHECK } from './floor-goals';
+import { judgeFloorGoals, START_ABOVE_FLOOR_LIMIT_MS, START_QUOTA_MILLICORES, UPSTREAM_CPU_MS_PER_CHECK } from './floor-goals';
 import { buildBundleCommand, floorCommand, getStatus, Pair, startDriver, startPair, waitForHealthy } from './processes';
 
 const { values: args } = parseArgs({
@@ -55,6 +57,7 @@ const { values: args } = parseArgs({
     held: { type: 'string', default: '5000' },
     'abuse-seconds': { type: 'string', default: '15' },
     'abuse-only': { type: 'boolean', default: false },
+    'starts-only': { type: 'boolean', default: false },
     vs: { type: 'string' },
     'paired-slices': { type: 'string', default: '60' },
     'paired-seconds': { type: 'string', default: '1' },
@@ -89,7 +92,7 @@ function flagProblems(): string[] {
   if (args['vs-is-upstream'] && !args.vs) problems.push('--vs-is-upstream says the --vs command is upstream: give it with --vs');
   wholeNumber('paired-slices', 2);
   if (Number(args['paired-slices']) % 2 === 1) problems.push(`--paired-slices ${args['paired-slices']}: give an even number, so that each command goes first as often`);
-  if (args['paired-only'] && args['abuse-only']) problems.push('--paired-only and --abuse-only: give one of them');
+  if ([args['paired-only'], args['abuse-only'], args['starts-only']].filter(Boolean).length > 1) problems.push('--paired-only, --abuse-only and --starts-only: give one of them');
   if (args['paired-only'] && !args.vs) problems.push('--paired-only compares with another command: give it with --vs');
   return problems;
 }
@@ -504,10 +507,25 @@ function printFloorGoals(subjects: readonly Subject[], figures: Map<string, Subj
   );
 }
 
+/** --starts-only: spawn to first 200 under each CPU quota, and the start-up goal against the floor. */
+async function measureStartsOnly(subjects: readonly Subject[]): Promise<void> {
+  const measured = [subjects[0], { name: FLOOR_NAME, command: floorCommand(), floor: true }, ...subjects.slice(1)];
+  process.stderr.write(`starts under CPU quotas (${CPU_QUOTAS_MILLICORES.map((q) => `${q}m`).join(', ')}), ${QUOTA_STARTS} each\n`);
+  const quotaStarts = await measureQuotaStarts(measured, CPU_QUOTAS_MILLICORES, QUOTA_STARTS);
+  printQuotaStartTable(measured, quotaStarts);
+  const aboveFloorMs = quotaStarts.ours[START_QUOTA_MILLICORES] - quotaStarts[FLOOR_NAME][START_QUOTA_MILLICORES];
+  const met = aboveFloorMs <= START_ABOVE_FLOOR_LIMIT_MS ? 'met' : 'NOT met';
+  process.stdout.write(`\nspawn -> first 200 at ${START_QUOTA_MILLICORES}m, ours above the floor: ${formatFigure(aboveFloorMs)} ms (goal <= ${START_ABOVE_FLOOR_LIMIT_MS} ms: ${met})\n`);
+  const report = { date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, settings: { startsOnly: true, quotaStarts: QUOTA_STARTS }, subjects: measured, quotaStarts };
+  fs.writeFileSync(args.json!, JSON.stringify(report, null, 2) + '\n');
+  process.stdout.write(`\nwrote ${args.json}\n`);
+}
+
 async function main(): Promise<void> {
   // Ours is the bundle the image runs.
   const subjects: Subject[] = [{ name: 'ours', command: await buildBundleCommand() }];
   if (args.vs) subjects.push({ name: 'theirs', command: args.vs });
+  if (args['starts-only']) return measureStartsOnly(subjects);
   if (args.instructions) requireCallgrind();
   const paired = args.vs && !args['abuse-only'] ? await measurePaired(subjects[0], subjects[1]) : undefined;
   const instructions = new Map<string, InstructionFigures>();

@@ -3,8 +3,8 @@
 // sidecar set 20-30 MiB; Node.js needs more, and a limit below the need ends
 // in an OOM kill under load, after which every probe fails.
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, posix, relative } from 'node:path';
 
 /**
  * What the sidecar may need, as the kernel counts it for the cgroup: the
@@ -24,7 +24,7 @@ const UNLIMITED_BYTES = 2 ** 60;
 function readLimitFile(file: string): number | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8').trim();
+    text = readFileSync(file, 'utf8').trim();
   } catch {
     return undefined;
   }
@@ -37,16 +37,16 @@ function readLimitFile(file: string): number | undefined {
 function smallestLimitUpward(mountRoot: string, cgroupPath: string, file: string): number | undefined {
   // The kernel lists a cgroup outside the reader's cgroup namespace as "/.." and the like: such a path, and one
   // that does not exist under this mount (a container's own view), is read from the mount's root.
-  const below = path.posix.normalize(`/${cgroupPath}`);
-  let dir = path.join(mountRoot, below);
-  if (below.split('/').includes('..') || !fs.existsSync(dir)) dir = mountRoot;
+  const below = posix.normalize(`/${cgroupPath}`);
+  let dir = join(mountRoot, below);
+  if (below.split('/').includes('..') || !existsSync(dir)) dir = mountRoot;
   let smallest: number | undefined;
   for (;;) {
-    const limit = readLimitFile(path.join(dir, file));
+    const limit = readLimitFile(join(dir, file));
     if (limit !== undefined && (smallest === undefined || limit < smallest)) smallest = limit;
-    const up = path.dirname(dir);
+    const up = dirname(dir);
     // At the mount's root (or, whatever happens, at the file system's): stop.
-    if (path.relative(mountRoot, dir) === '' || up === dir) return smallest;
+    if (relative(mountRoot, dir) === '' || up === dir) return smallest;
     dir = up;
   }
 }
@@ -60,16 +60,16 @@ function smallestLimitUpward(mountRoot: string, cgroupPath: string, file: string
 export function readContainerMemoryLimit(fsRoot = '/'): number | undefined {
   let membership: string;
   try {
-    membership = fs.readFileSync(path.join(fsRoot, 'proc/self/cgroup'), 'utf8');
+    membership = readFileSync(join(fsRoot, 'proc/self/cgroup'), 'utf8');
   } catch {
     return undefined;
   }
-  const cgroupRoot = path.join(fsRoot, 'sys/fs/cgroup');
+  const cgroupRoot = join(fsRoot, 'sys/fs/cgroup');
   for (const line of membership.split('\n')) {
     const [, controllers, cgroupPath] = /^[0-9]+:([^:]*):(.*)$/.exec(line) ?? [];
     if (cgroupPath === undefined) continue;
-    if (controllers.split(',').includes('memory')) return smallestLimitUpward(path.join(cgroupRoot, 'memory'), cgroupPath, 'memory.limit_in_bytes');
-    if (controllers === '' && fs.existsSync(path.join(cgroupRoot, 'cgroup.controllers'))) {
+    if (controllers.split(',').includes('memory')) return smallestLimitUpward(join(cgroupRoot, 'memory'), cgroupPath, 'memory.limit_in_bytes');
+    if (controllers === '' && existsSync(join(cgroupRoot, 'cgroup.controllers'))) {
       // cgroup v2 mounted at /sys/fs/cgroup (not the hybrid layout's /sys/fs/cgroup/unified, which has no memory controller)
       return smallestLimitUpward(cgroupRoot, cgroupPath, 'memory.max');
     }

@@ -6,7 +6,7 @@
 // ipv6:[addr][:port][,...]) is parsed here by hand: the HTTP/2 transport dials
 // host and port itself, and no maintained package parses gRPC target names.
 
-import * as path from 'node:path';
+import { normalize } from 'node:path';
 import { unreachableSocketPathReason } from './unix-socket-connect';
 
 export interface CsiAddress {
@@ -43,16 +43,16 @@ export function normalizeCsiAddress(original: string): CsiAddress | string {
     return { original, socketPath: undefined, display: original, tcp };
   };
   if (original === '') return 'the address is empty; give the driver socket path, e.g. /csi/csi.sock';
-  if (original.startsWith('/')) return unixSocket(path.normalize(original));
+  if (original.startsWith('/')) return unixSocket(normalize(original));
   if (original.startsWith('unix://')) {
     const rest = original.slice('unix://'.length);
     if (!rest.startsWith('/')) return 'unix:// addresses need an absolute path, e.g. unix:///csi/csi.sock';
-    return unixSocket(path.normalize(rest));
+    return unixSocket(normalize(rest));
   }
   if (original.startsWith('unix:')) {
     const rest = original.slice('unix:'.length);
     if (!rest.startsWith('/')) return 'unix: addresses need an absolute path, e.g. unix:/csi/csi.sock';
-    return unixSocket(path.normalize(rest));
+    return unixSocket(normalize(rest));
   }
   if (original.startsWith('dns:')) {
     // dns:host:port, dns:///host:port, dns://resolver/host:port

@@ -8,8 +8,8 @@
 // a permission problem the file's owner and mode are read and set against the
 // sidecar's own user and groups, since that is what decides the fix.
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { accessSync, constants, existsSync, type Stats, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import type { CsiAddress } from './address';
 
@@ -69,8 +69,8 @@ function systemErrorText(systemCode: string): string {
 }
 
 function adviseMissingSocket(socketPath: string): string {
-  const directory = path.dirname(socketPath);
-  if (!fs.existsSync(directory)) {
+  const directory = dirname(socketPath);
+  if (!existsSync(directory)) {
     return `the socket's directory ${directory} does not exist: the volume shared with the CSI driver is not mounted there in this container; check the volume mount and --csi-address`;
   }
   return 'the socket does not exist (yet): the CSI driver has not created it (still starting, or exited before listening), or the driver listens elsewhere: --csi-address and both containers\' volume mounts must name the same file';
@@ -85,14 +85,14 @@ function advisePermissionDenied(socketPath: string): string {
       "give one of the sidecar's groups x on it, or run the sidecar as the directory's owner"
     );
   }
-  let socketStats: fs.Stats;
+  let socketStats: Stats;
   try {
-    socketStats = fs.statSync(socketPath);
+    socketStats = statSync(socketPath);
   } catch (err) {
     return `permission denied, and the socket could not be examined (${(err as NodeJS.ErrnoException).code ?? String(err)}); the sidecar runs as ${sidecar}`;
   }
   const facts = `permission denied: the socket is owned by ${describeOwnerAndMode(socketStats)}; the sidecar runs as ${sidecar}`;
-  if (!isAccessible(socketPath, fs.constants.W_OK)) {
+  if (!isAccessible(socketPath, constants.W_OK)) {
     return (
       `${facts}, and connect() needs write permission on the socket. ` +
       "Run the sidecar as the socket's owner (e.g. as root, as upstream's image does: drop runAsUser/runAsNonRoot from this container's securityContext), " +
@@ -103,7 +103,7 @@ function advisePermissionDenied(socketPath: string): string {
 }
 
 /** "0:0, mode 0755": owner uid:gid and the permission bits in octal. */
-function describeOwnerAndMode(stats: fs.Stats): string {
+function describeOwnerAndMode(stats: Stats): string {
   return `${stats.uid}:${stats.gid}, mode ${(stats.mode & 0o7777).toString(8).padStart(4, '0')}`;
 }
 
@@ -122,17 +122,17 @@ function describeSidecarIdentity(): string {
  * stats; undefined when every one may be searched or the walk stops at a
  * missing one.
  */
-function firstUnsearchableDirectory(socketPath: string): { readonly path: string; readonly stats: fs.Stats } | undefined {
-  const parts = path.dirname(socketPath).split('/').filter((part) => part !== '');
+function firstUnsearchableDirectory(socketPath: string): { readonly path: string; readonly stats: Stats } | undefined {
+  const parts = dirname(socketPath).split('/').filter((part) => part !== '');
   let directory = '/';
   for (let index = 0; index <= parts.length; index++) {
-    if (index > 0) directory = path.join(directory, parts[index - 1]);
+    if (index > 0) directory = join(directory, parts[index - 1]);
     try {
-      fs.accessSync(directory, fs.constants.X_OK);
+      accessSync(directory, constants.X_OK);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EACCES') return undefined;
       try {
-        return { path: directory, stats: fs.statSync(directory) };
+        return { path: directory, stats: statSync(directory) };
       } catch {
         return undefined;
       }
@@ -143,7 +143,7 @@ function firstUnsearchableDirectory(socketPath: string): { readonly path: string
 
 function isAccessible(filePath: string, mode: number): boolean {
   try {
-    fs.accessSync(filePath, mode);
+    accessSync(filePath, mode);
     return true;
   } catch {
     return false;

@@ -6,7 +6,7 @@
 // check, so every check compares the file's identity (inode and change time)
 // with the one it saw last.
 
-import * as fs from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
 
 export type SocketFileState =
   | { readonly kind: 'present' }
@@ -38,9 +38,9 @@ export class SocketFile {
 
   /** Stats the file (one cheap syscall) and reports how it changed since the last call. */
   check(): SocketFileState {
-    let stats: fs.Stats | undefined;
+    let stats: Stats | undefined;
     try {
-      stats = fs.statSync(this.socketPath, { throwIfNoEntry: false });
+      stats = statSync(this.socketPath, { throwIfNoEntry: false });
     } catch (err) {
       return { kind: 'missing', errno: (err as NodeJS.ErrnoException).code ?? 'EIO' };
     }

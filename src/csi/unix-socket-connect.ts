@@ -5,9 +5,9 @@
 // through a descriptor of its directory: /proc/self/fd/<n>/<name> is short and
 // names exactly that file (Linux resolves the descriptor, not a path).
 
-import * as fs from 'node:fs';
-import * as net from 'node:net';
-import * as path from 'node:path';
+import { close, constants, openSync } from 'node:fs';
+import { connect, type OnReadOpts, Socket } from 'node:net';
+import { basename, dirname } from 'node:path';
 
 /** The longest socket path connect() takes: sockaddr_un.sun_path is 108 bytes with its NUL. */
 const MAX_SOCKET_PATH_BYTES = 107;
@@ -18,7 +18,7 @@ const MAX_SOCKET_NAME_BYTES = MAX_SOCKET_PATH_BYTES - DIRECTORY_DESCRIPTOR_PREFI
 
 /** What is wrong with a socket path no connect can reach, or undefined when it can be reached. */
 export function unreachableSocketPathReason(socketPath: string): string | undefined {
-  const nameBytes = Buffer.byteLength(path.basename(socketPath));
+  const nameBytes = Buffer.byteLength(basename(socketPath));
   if (Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH_BYTES || nameBytes <= MAX_SOCKET_NAME_BYTES) return undefined;
   return `the socket's file name is ${nameBytes} bytes; a unix socket path longer than ${MAX_SOCKET_PATH_BYTES} bytes can only be reached when its file name has at most ${MAX_SOCKET_NAME_BYTES}`;
 }
@@ -27,11 +27,11 @@ export function unreachableSocketPathReason(socketPath: string): string | undefi
  * Connects to exactly `socketPath`, whatever its length; failures arrive as
  * the socket's 'error' (syscall "connect"). `onread` as net.connect takes it.
  */
-export function connectUnixSocket(socketPath: string, onread?: net.OnReadOpts): net.Socket {
-  if (Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH_BYTES) return net.connect({ path: socketPath, onread });
+export function connectUnixSocket(socketPath: string, onread?: OnReadOpts): Socket {
+  if (Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH_BYTES) return connect({ path: socketPath, onread });
   let directoryFd: number;
   try {
-    directoryFd = fs.openSync(path.dirname(socketPath), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    directoryFd = openSync(dirname(socketPath), constants.O_RDONLY | constants.O_DIRECTORY);
   } catch (err) {
     // Reported as connect() would report the socket missing, so the check's text is the same.
     const failure = Object.assign(new Error(`connect ${(err as NodeJS.ErrnoException).code} ${socketPath}`), {
@@ -39,17 +39,17 @@ export function connectUnixSocket(socketPath: string, onread?: net.OnReadOpts): 
       syscall: 'connect',
       cause: err,
     });
-    const socket = new net.Socket();
+    const socket = new Socket();
     process.nextTick(() => socket.destroy(failure));
     return socket;
   }
-  const socket = net.connect({ path: `/proc/self/fd/${directoryFd}/${path.basename(socketPath)}`, onread });
+  const socket = connect({ path: `/proc/self/fd/${directoryFd}/${basename(socketPath)}`, onread });
   // The descriptor is needed only until connect() has resolved the path.
   let directoryClosed = false;
   const closeDirectory = () => {
     if (directoryClosed) return;
     directoryClosed = true;
-    fs.close(directoryFd, () => undefined);
+    close(directoryFd, () => undefined);
   };
   socket.once('connect', closeDirectory);
   socket.once('close', closeDirectory);

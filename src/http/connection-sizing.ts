@@ -1,7 +1,7 @@
 // The size of the connection budget: what the process's open-file limit and a
 // memory budget allow, whichever is smaller.
 
-import * as fs from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 /**
  * RSS one held connection costs, measured with 5,000 held and the image's V8
@@ -34,7 +34,7 @@ export type OpenFileLimit = { readonly soft: number } | { readonly unknown: stri
 export function readOpenFileLimit(limitsFile = LIMITS_FILE): OpenFileLimit {
   let text: string;
   try {
-    text = fs.readFileSync(limitsFile, 'utf8');
+    text = readFileSync(limitsFile, 'utf8');
   } catch (err) {
     return { unknown: `cannot read ${limitsFile}: ${(err as Error).message}` };
   }

@@ -12,8 +12,8 @@
 //   bound, else the first address (Go's Listen: addrs.first(isIPv4)).
 
 import { promises as dns } from 'node:dns';
-import * as fs from 'node:fs';
-import * as net from 'node:net';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
 
 export interface ListenAddress {
   /** Host to bind; undefined means every interface (Go's ":port"). */
@@ -74,12 +74,12 @@ export function parsePortNumber(text: string): number | string {
 function lookupTcpService(name: string): number | undefined {
   let services = '';
   try {
-    const fd = fs.openSync('/etc/services', 'r');
+    const fd = openSync('/etc/services', 'r');
     try {
       const buffer = Buffer.alloc(MAX_SERVICES_FILE_BYTES);
-      services = buffer.toString('latin1', 0, fs.readSync(fd, buffer, 0, buffer.length, 0));
+      services = buffer.toString('latin1', 0, readSync(fd, buffer, 0, buffer.length, 0));
     } finally {
-      fs.closeSync(fd);
+      closeSync(fd);
     }
   } catch {
     // no services file (distroless images): Go's built-in table only
@@ -100,11 +100,16 @@ export function formatListenAddress(address: ListenAddress): string {
   return host.includes(':') ? `[${host}]:${address.port}` : `${host}:${address.port}`;
 }
 
-/** An IP literal as Go's listener binds it: "wildcard", an IPv4 address ("127.0.0.1"), an IPv6 one, or undefined for a name. */
+/**
+ * An IP literal as Go's listener binds it: "wildcard", an IPv4 address
+ * ("127.0.0.1"), an IPv6 one, or undefined for a name. A text without ":" is
+ * never given to net.isIPv6: V8 compiles node:net's IPv6 regular expression on
+ * its first use, 10-20 ms of CPU at start-up (measured; seconds under a small
+ * CPU limit) that an IPv4 address or a host name does not need.
+ */
 function classifyIpLiteral(host: string): { wildcard: true } | { address: string } | undefined {
-  const kind = net.isIP(host);
-  if (kind === 4) return host === '0.0.0.0' ? { wildcard: true } : { address: host };
-  if (kind !== 6) return undefined;
+  if (isIPv4(host)) return host === '0.0.0.0' ? { wildcard: true } : { address: host };
+  if (!host.includes(':') || !isIPv6(host)) return undefined;
   const zoneAt = host.indexOf('%');
   // The WHATWG URL parser writes an IPv6 address in its canonical form ("::ffff:7f00:1").
   const canonical = new URL(`http://[${zoneAt < 0 ? host : host.slice(0, zoneAt)}]/`).hostname.slice(1, -1);
@@ -138,8 +143,8 @@ export async function chooseBindHost(host: string | undefined): Promise<BindHost
   return 'wildcard' in resolved ? { host: undefined } : { host: resolved.address };
 }
 
-/** Which IP versions a bound address serves, for the start-up log line. */
-export function describeBoundStack(boundAddress: string, requestedEveryInterface: boolean): string {
-  if (!requestedEveryInterface) return net.isIP(boundAddress) === 6 ? 'IPv6' : 'IPv4';
-  return boundAddress === '::' ? 'IPv6 and IPv4' : 'IPv4 only (this host has no IPv6)';
+/** Which IP versions a bound address (as server.address() gives it) serves, for the start-up log line. */
+export function describeBoundStack(bound: { readonly address: string; readonly family: string }, requestedEveryInterface: boolean): string {
+  if (!requestedEveryInterface) return bound.family === 'IPv6' ? 'IPv6' : 'IPv4';
+  return bound.address === '::' ? 'IPv6 and IPv4' : 'IPv4 only (this host has no IPv6)';
 }

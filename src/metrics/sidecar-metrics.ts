@@ -1,19 +1,42 @@
 // Every series the sidecar exposes: upstream's histogram and
 // process_start_time_seconds, prom-client's process and Node.js metrics, and
-// our own under the csi_livenessprobe_ prefix. One registry of our own;
-// nothing global; no timer runs between scrapes.
+// our own under the csi_livenessprobe_ prefix. Registries of our own; nothing
+// global; no timer runs between scrapes.
+//
+// Series that count events (ours, the GC durations) are registered at start,
+// so that what happens before the first scrape is counted. Series that read
+// their value when scraped (process start time, memory, file descriptors,
+// CPU, event-loop lag) are loaded and registered at the first scrape: the
+// start-up CPU they cost delayed the first /healthz answer, and most pods are
+// scraped late or never. The exposition lists the families in one order
+// whenever each part was registered.
 
 import { CsiOperationsHistogram } from './csi-operations';
 import { registerEventLoopLag } from './event-loop-lag';
-import { registerNodeProcessSeries } from './node-process-series';
+import { registerGcDurations, registerNodeProcessSeries } from './node-process-series';
 import { registerProcessStartTime } from './process-start-time';
 import { Counter, Gauge, Registry } from './prom-client-parts';
 import { MetricsRecorder } from './recorder';
 
 const PREFIX = 'csi_livenessprobe_';
 
+/** The series read when scraped, in two registries for the exposition's order; loads prom-client's default series. */
+function registerScrapeTimeSeries(): { readonly processSeries: Registry; readonly eventLoopLag: Registry } {
+  const processSeries = new Registry();
+  registerProcessStartTime(processSeries);
+  registerNodeProcessSeries(processSeries);
+  const eventLoopLag = new Registry();
+  registerEventLoopLag(eventLoopLag);
+  return { processSeries, eventLoopLag };
+}
+
 export class SidecarMetrics implements MetricsRecorder {
-  readonly registry = new Registry();
+  /** Our own series and upstream's histogram, registered at start. */
+  private readonly registry = new Registry();
+  /** nodejs_gc_duration_seconds, registered at start: it counts each GC as it happens. */
+  private readonly gcRegistry = new Registry();
+  /** Every series, in the exposition's order; undefined until the first scrape. */
+  private everySeries: Registry | undefined;
   private readonly operations = new CsiOperationsHistogram(this.registry);
   private readonly lastCheckSuccess = new Gauge({
     name: `${PREFIX}last_check_success`,
@@ -74,9 +97,7 @@ export class SidecarMetrics implements MetricsRecorder {
 
   constructor() {
     this.driverReady.remove();
-    registerProcessStartTime(this.registry);
-    registerNodeProcessSeries(this.registry);
-    registerEventLoopLag(this.registry);
+    registerGcDurations(this.gcRegistry);
   }
 
   csiCallCompleted(method: string, statusName: string, seconds: number): void {
@@ -120,8 +141,15 @@ export class SidecarMetrics implements MetricsRecorder {
     this.connectionTransitions.inc({ from, to });
   }
 
-  /** The text exposition and its content type. Reads only in-memory values: no CSI call. */
+  /**
+   * The text exposition and its content type. Reads only in-memory values: no
+   * CSI call. The first call registers the series read when scraped.
+   */
   async exposition(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    if (!this.everySeries) {
+      const { processSeries, eventLoopLag } = registerScrapeTimeSeries();
+      this.everySeries = Registry.merge([this.registry, processSeries, this.gcRegistry, eventLoopLag]);
+    }
+    return { contentType: this.everySeries.contentType, body: await this.everySeries.metrics() };
   }
 }

@@ -7,7 +7,7 @@ import { familySamples, parseExposition, promtoolCheck, seriesKey } from '../hel
 import { FakeDriver } from '../helpers/fake-driver';
 import { httpRequest } from '../helpers/http';
 import { startDriverAndSidecar } from '../helpers/pair';
-import { Sidecar } from '../helpers/sidecar';
+import { SHIPPED_OPTIONS_COMMAND, Sidecar } from '../helpers/sidecar';
 import { makeTempDir } from '../helpers/tmp';
 
 const OPERATIONS = 'csi_sidecar_operations_seconds';
@@ -184,6 +184,35 @@ test('promtool accepts a real scrape', async (t) => {
   const { text } = await scrape();
   const result = await promtoolCheck(text);
   assert.equal(result.code, 0, result.output);
+});
+
+/** The clock tick /proc counts CPU time in (USER_HZ, 100 on Linux). */
+const PROC_CLOCK_TICK_SECONDS = 0.01;
+
+/** CPU time (user and system, every thread) the process has used so far, from /proc/<pid>/stat: the kernel's count, not the process's own. */
+function procCpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name's closing parenthesis: state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[14 - 3]) + Number(fields[15 - 3])) * PROC_CLOCK_TICK_SECONDS;
+}
+
+test('issue #33: the first scrape counts what came before it, though the series read when scraped are registered then: CPU since the process started, GCs since start-up', async (t) => {
+  const socketPath = path.join(makeTempDir(t), 'csi.sock');
+  await FakeDriver.start(t, socketPath);
+  // The image's V8 options: with 1 MiB semi-spaces start-up runs young-generation GCs.
+  const sidecar = await Sidecar.start(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0'], 15_000, SHIPPED_OPTIONS_COMMAND);
+  assert.equal((await sidecar.request()).status, 200);
+  const usedBeforeScrape = procCpuSeconds(sidecar.process.pid!);
+  const result = await sidecar.request('/metrics');
+  assert.equal(result.status, 200);
+  const { samples } = parseExposition(result.body);
+  const cpu = samples.get('process_cpu_seconds_total')!;
+  assert.ok(cpu >= usedBeforeScrape - PROC_CLOCK_TICK_SECONDS, `process_cpu_seconds_total ${cpu} s, but the process had used ${usedBeforeScrape} s before the scrape`);
+  const userAndSystem = samples.get('process_cpu_user_seconds_total')! + samples.get('process_cpu_system_seconds_total')!;
+  assert.ok(Math.abs(userAndSystem - cpu) < 1e-3, `user + system ${userAndSystem} s against the total ${cpu} s`);
+  const gcs = [...samples].filter(([key]) => key.startsWith('nodejs_gc_duration_seconds_count')).reduce((sum, [, count]) => sum + count, 0);
+  assert.ok(gcs >= 1, `nodejs_gc_duration_seconds counted no GC before the first scrape:\n${result.body}`);
 });
 
 /** Context switches of the process's main thread so far (voluntary and not). */

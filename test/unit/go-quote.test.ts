@@ -6,6 +6,8 @@ import { quoteGo } from '../../src/go/quote';
 const CASES: readonly [string, string][] = [
   ['', '""'],
   ['abc', '"abc"'],
+  // Every printable ASCII character but the two Go escapes: as it is.
+  [" !#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}~", '" !#$%&\'()*+,-./09:;<=>?@AZ[]^_`az{|}~"'],
   ['a\tb\n', '"a\\tb\\n"'],
   ['\x07\b\f\r\v', '"\\a\\b\\f\\r\\v"'],
   ['\x00\x1b\x7f', '"\\x00\\x1b\\x7f"'],

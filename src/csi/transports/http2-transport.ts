@@ -9,7 +9,7 @@
 //   afterwards calls fail at once with that error instead of dialling again, so
 //   a flood of checks during an outage does not open a connection each.
 
-import * as net from 'node:net';
+import { connect, type OnReadOpts } from 'node:net';
 import type { CancelSignal } from '../../cancel-signal';
 import { CsiAddress } from '../address';
 import { callNotStarted, cancelledByCaller, cancelledByShutdown, connectFailed, connectionSetupFailed, CsiCallError } from '../call-failures';
@@ -165,14 +165,14 @@ export class Http2Transport implements CsiTransport {
     if (current && !current.session.usable) this.forget(current, 'IDLE');
     if (this.current) return this.current;
     let driverSession: DriverSession | undefined;
-    const onread: net.OnReadOpts = {
+    const onread: OnReadOpts = {
       buffer: this.readBuffer,
       callback: (bytes, buffer) => {
         driverSession?.session.receive((buffer as Buffer).subarray(0, bytes));
         return true;
       },
     };
-    const socket = this.address.tcp ? net.connect({ port: this.address.tcp.port, host: this.address.tcp.host, onread }) : connectUnixSocket(this.address.socketPath!, onread);
+    const socket = this.address.tcp ? connect({ port: this.address.tcp.port, host: this.address.tcp.host, onread }) : connectUnixSocket(this.address.socketPath!, onread);
     const session = new Http2ClientSession(socket, {
       connected: () => {
         if (this.current !== driverSession) return;
