@@ -4,7 +4,7 @@
 // {"probeError":"UNAVAILABLE"}, {"exit":1}; after the driver exits, an empty
 // line (or {"start":true}) starts it again. Ctrl-C stops both.
 //
-//   npm run demo -- [--port N] [sidecar flags...]
+//   npm run demo -- [--port N] [--help] [sidecar flags...]
 //
 // --port (default 9808) is the demo's own; every other argument goes to the
 // sidecar as given, in Go's flag syntax (--not-ready-grace=20s, -v 2). Demo
@@ -29,13 +29,20 @@ const STOP_LIMIT_MS = 3000;
 interface DemoArgs {
   readonly port: number;
   readonly sidecarArgs: readonly string[];
+  /** -h, -help or --help: the demo's usage, not the sidecar's. */
+  readonly help: boolean;
 }
 
 /** The demo's --port (as -port, --port N or --port=N, Go's forms) and every other argument, in order, for the sidecar. */
 export function parseDemoArgs(argv: readonly string[]): DemoArgs | { readonly problem: string } {
   let port = DEFAULT_PORT;
+  let help = false;
   const sidecarArgs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
+    if (/^(-h|--?help)$/.test(argv[i])) {
+      help = true;
+      continue;
+    }
     const match = /^--?port(?:=(.*))?$/s.exec(argv[i]);
     if (!match) {
       sidecarArgs.push(argv[i]);
@@ -46,7 +53,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs | { readonly pr
     if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) return { problem: `--port ${JSON.stringify(value)} is not a TCP port (0-65535)` };
     port = Number(value);
   }
-  return { port, sidecarArgs };
+  return { port, sidecarArgs, help };
 }
 
 /** "msg" and err="..." of a klog error line, for the sidecar's exit reason; undefined for other lines. */
@@ -62,6 +69,13 @@ function main(): void {
   if ('problem' in args) {
     process.stderr.write(`demo: ${args.problem}; ${USAGE}\n`);
     process.exitCode = 2;
+    return;
+  }
+  if (args.help) {
+    process.stdout.write(
+      `${USAGE}\n\n--port N: the sidecar's /healthz port on 127.0.0.1 (default ${DEFAULT_PORT}). Every other argument goes to the\n` +
+        `sidecar (its flags: npm start -- --help). Lines typed while the demo runs go to the test driver.\n`,
+    );
     return;
   }
 
@@ -137,7 +151,7 @@ function main(): void {
     if (stopping) return finishWhenStopped(exitCode);
     const how = code === null ? `signal ${signal}` : `code ${code}`;
     process.stdout.write(`sidecar exited with ${how}${lastSidecarError ? `: ${lastSidecarError}` : ''}\n`);
-    stopAll(code === 0 || code === null ? 1 : code);
+    stopAll(code ?? 1);
   });
 
   readline.createInterface({ input: process.stdin }).on('line', (line) => {

@@ -116,6 +116,16 @@ for (const [args, problem] of [
   });
 }
 
+test('demo: --help prints the demo\'s usage and exits 0; a sidecar flag that ends it (--version) ends the demo with its code', async (t) => {
+  const help = Demo.spawn(t, ['--help']);
+  assert.equal((await help.exited).code, 0, help.output);
+  assert.match(help.stdout.text, /^usage: npm run demo -- \[--port N\] .*\n\n--port N: /);
+  assert.equal(help.stderr.text, '');
+  const version = Demo.spawn(t, ['--port', String(await freePort()), '--version']);
+  assert.equal((await version.exited).code, 0, version.output);
+  assert.match(version.stdout.text, /^csi-livenessprobe-ts \S+.*\nsidecar exited with code 0\n$/);
+});
+
 test('demo: the driver takes JSON booleans as well as strings ({"ready":true} after {"ready":false})', async (t) => {
   const { demo, port } = await Demo.start(t);
   demo.type('{"ready":false}');
