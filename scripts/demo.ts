@@ -56,8 +56,17 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs | { readonly pr
   return { port, sidecarArgs, help };
 }
 
-/** "msg" and err="..." of a klog error line, for the sidecar's exit reason; undefined for other lines. */
+/** Message and error of an error line (klog text or --logging-format=json), for the sidecar's exit reason; undefined for other lines. */
 function errorLineReason(line: string): string | undefined {
+  if (line.startsWith('{')) {
+    try {
+      const record = JSON.parse(line) as { msg?: unknown; err?: unknown; v?: unknown };
+      if (record.v !== undefined || typeof record.msg !== 'string') return undefined; // error lines alone carry no "v"
+      return typeof record.err === 'string' ? `${record.msg}: ${record.err}` : record.msg;
+    } catch {
+      return undefined;
+    }
+  }
   const match = /^E\d{4} [\d:.]+ +\d+ \S+\] ("(?:[^"\\]|\\.)*")(?: err=("(?:[^"\\]|\\.)*"))?/.exec(line);
   if (!match) return undefined;
   const unquote = (text: string) => JSON.parse(text) as string;

@@ -162,17 +162,19 @@ test('demo: after {"exit":1} the demo says how to bring the driver back, and an 
   assert.equal(exit.code, 0, demo.output);
 });
 
-test('demo: with its port in use, the demo reports the sidecar\'s exit and reason, never the driver "down", and exits non-zero', async (t) => {
-  const blocker = net.createServer();
-  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-  t.after(() => blocker.close());
-  const { port } = blocker.address() as net.AddressInfo;
-  const demo = Demo.spawn(t, ['--port', String(port)]);
-  const exit = await demo.exited;
-  assert.equal(exit.code, 1, demo.output);
-  const exitLine = demo.stdout.lines.find((line) => line.startsWith('sidecar exited'));
-  assert.ok(exitLine, demo.output);
-  assert.match(exitLine, new RegExp(`^sidecar exited with code 1: Failed to start http server: cannot listen on 127\\.0\\.0\\.1:${port} \\(--http-endpoint\\): address already in use`));
-  assert.doesNotMatch(demo.stdout.text, /reports it down|driver exited/);
-  assert.ok(demo.stdout.lines.indexOf(exitLine) === demo.stdout.lines.filter((line) => line !== '').length - 1, `the exit line comes last:\n${demo.output}`);
-});
+for (const format of ['text', 'json']) {
+  test(`demo: with its port in use, the demo reports the sidecar's exit and reason, never the driver "down", and exits non-zero (${format} logs)`, async (t) => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    t.after(() => blocker.close());
+    const { port } = blocker.address() as net.AddressInfo;
+    const demo = Demo.spawn(t, ['--port', String(port), `--logging-format=${format}`]);
+    const exit = await demo.exited;
+    assert.equal(exit.code, 1, demo.output);
+    const exitLine = demo.stdout.lines.find((line) => line.startsWith('sidecar exited'));
+    assert.ok(exitLine, demo.output);
+    assert.match(exitLine, new RegExp(`^sidecar exited with code 1: Failed to start http server: cannot listen on 127\\.0\\.0\\.1:${port} \\(--http-endpoint\\): address already in use`));
+    assert.doesNotMatch(demo.stdout.text, /reports it down|driver exited/);
+    assert.ok(demo.stdout.lines.indexOf(exitLine) === demo.stdout.lines.filter((line) => line !== '').length - 1, `the exit line comes last:\n${demo.output}`);
+  });
+}
