@@ -15,7 +15,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Plugin } from 'esbuild';
-import * as ts from 'typescript';
+import type * as TypeScript from 'typescript';
+
+/**
+ * TypeScript's compiler, loaded on first use: the test helpers import scripts/bundle.ts for its
+ * constants, and loading the compiler (several MB of JavaScript) would slow every test's start.
+ */
+let loadedTypeScript: typeof TypeScript | undefined;
+function typescript(): typeof TypeScript {
+  loadedTypeScript ??= require('typescript') as typeof TypeScript;
+  return loadedTypeScript;
+}
 
 /** The Logger methods that write a line, and the method the rewrite calls instead. */
 export const LOG_METHODS: ReadonlyMap<string, string> = new Map([
@@ -44,7 +54,8 @@ export interface LogCallSite {
  * convention, kept by test/unit/log-callers.test.ts), `new Logger(...)`, or `this` inside
  * class Logger itself.
  */
-function isLoggerReceiver(receiver: ts.Expression, insideLogger: boolean): boolean {
+function isLoggerReceiver(receiver: TypeScript.Expression, insideLogger: boolean): boolean {
+  const ts = typescript();
   if (ts.isIdentifier(receiver)) return receiver.text === 'logger';
   if (ts.isPropertyAccessExpression(receiver)) return receiver.name.text === 'logger';
   if (ts.isParenthesizedExpression(receiver)) return isLoggerReceiver(receiver.expression, insideLogger);
@@ -54,10 +65,11 @@ function isLoggerReceiver(receiver: ts.Expression, insideLogger: boolean): boole
 
 /** Every log call in `text` (TypeScript source named `fileName`), in source order. */
 export function findLogCalls(fileName: string, text: string): LogCallSite[] {
+  const ts = typescript();
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const baseName = path.basename(fileName);
   const sites: LogCallSite[] = [];
-  const visit = (node: ts.Node, insideLogger: boolean): void => {
+  const visit = (node: TypeScript.Node, insideLogger: boolean): void => {
     if (ts.isClassDeclaration(node)) insideLogger = node.name?.text === 'Logger';
     if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression)) {
       const { name, expression: receiver } = node.expression;
