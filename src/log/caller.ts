@@ -6,7 +6,7 @@
 // Node's own SourceMap class; each caller is resolved once per call site.
 
 import * as fs from 'node:fs';
-import { SourceMap, SourceMapPayload } from 'node:module';
+import type { SourceMap, SourceMapPayload } from 'node:module';
 import * as path from 'node:path';
 
 /** tsc's maps of the sidecar's files are a few KiB; a larger file is not one of them. */
@@ -25,7 +25,11 @@ function sourceMapOf(file: string): SourceMap | null {
   map = null;
   try {
     const mapFile = `${file}.map`;
-    if (fs.statSync(mapFile).size <= MAX_SOURCE_MAP_BYTES) map = new SourceMap(JSON.parse(fs.readFileSync(mapFile, 'utf8')) as SourceMapPayload);
+    if (fs.statSync(mapFile).size <= MAX_SOURCE_MAP_BYTES) {
+      // Loaded here, not at the top: the bundle, whose log calls name their callers, never needs it.
+      const { SourceMap: SourceMapClass } = require('node:module') as typeof import('node:module');
+      map = new SourceMapClass(JSON.parse(fs.readFileSync(mapFile, 'utf8')) as SourceMapPayload);
+    }
   } catch {
     // No map (the bundle, a file not built by tsc) or an unreadable one: the generated file's line stands.
   }
