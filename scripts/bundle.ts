@@ -26,6 +26,7 @@ import { IMAGE_PLATFORMS } from './image/platforms';
 import { writeImageExecutables } from './image/sea';
 import { baseFacts, sidecarFacts, writeContextSbom } from './image/sbom-files';
 import { sourceDateEpoch } from './image/source-date-epoch';
+import { logCallersPlugin } from './log-callers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const BUNDLE_FILE_NAME = 'csi-livenessprobe.js';
@@ -73,8 +74,10 @@ export async function bundleSidecar(outDir: string): Promise<SidecarBundle> {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    // Not minified: klog lines name the bundle's line numbers, which must stay meaningful.
+    // Not minified: a stack trace of a crash names the bundle's lines, which must stay readable.
     minify: false,
+    // Log lines name the source file and line of each log call, as klog does (scripts/log-callers.ts).
+    plugins: [logCallersPlugin(path.join(ROOT, 'src'))],
     banner: { js: SHEBANG },
     define: { CSI_LIVENESSPROBE_GIT_COMMIT: JSON.stringify(gitCommit()) },
     // prom-client's process CPU series load OpenTelemetry's API for exemplars, which the sidecar never enables.

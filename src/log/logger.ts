@@ -1,7 +1,7 @@
 // The logger the sidecar's parts share: klog-style calls (info, warning,
 // error with an error value, info gated by -v) written as text or JSON lines.
 
-import * as path from 'node:path';
+import { callerOf } from './caller';
 import { formatJsonLine } from './json-line';
 import { formatKlogLine } from './klog-text';
 import { LogEntry, Severity } from './log-entry';
@@ -31,19 +31,8 @@ function nowMicros(): number {
   return Math.floor((performance.timeOrigin + performance.now()) * 1000);
 }
 
-/** "dir/file.js:line" of the frame that called `logFunction`. */
-function callerOf(logFunction: Function): string {
-  const savedPrepare = Error.prepareStackTrace;
-  const savedLimit = Error.stackTraceLimit;
-  Error.prepareStackTrace = (_holder, callSites) => callSites;
-  Error.stackTraceLimit = 1;
-  const holder: { stack?: NodeJS.CallSite[] } = {};
-  Error.captureStackTrace(holder, logFunction);
-  const site = holder.stack?.[0];
-  Error.prepareStackTrace = savedPrepare;
-  Error.stackTraceLimit = savedLimit;
-  const file = site?.getFileName() ?? '???';
-  return `${path.basename(path.dirname(file))}/${path.basename(file)}:${site?.getLineNumber() ?? 0}`;
+function errorText(err: unknown): string | undefined {
+  return err === undefined ? undefined : err instanceof Error ? err.message : String(err);
 }
 
 export class Logger {
@@ -66,8 +55,17 @@ export class Logger {
     return level <= this.options.verbosity;
   }
 
+  // Each method names its caller "file.ts:line" as klog does. The bundle calls the *From
+  // methods with the caller written in at build time (scripts/log-callers.ts); the others
+  // find it from the stack (the tsc build in dist/: ./caller.ts).
+
   info(message: string, fields: Fields = {}): void {
     this.write('I', 0, message, undefined, fields, this.info);
+  }
+
+  /** info() from `caller` ("connection.ts:118"). */
+  infoFrom(caller: string, message: string, fields: Fields = {}): void {
+    this.write('I', 0, message, undefined, fields, caller);
   }
 
   /** Info at a -v level: written only when --v is at least `level`. */
@@ -75,17 +73,32 @@ export class Logger {
     if (this.enabled(level)) this.write('I', level, message, undefined, fields, this.infoAt);
   }
 
+  /** infoAt() from `caller` ("connection.ts:118"). */
+  infoAtFrom(caller: string, level: number, message: string, fields: Fields = {}): void {
+    if (this.enabled(level)) this.write('I', level, message, undefined, fields, caller);
+  }
+
   warning(message: string, fields: Fields = {}): void {
     this.write('W', 0, message, undefined, fields, this.warning);
   }
 
-  /** An error line; `err` may be undefined for a failure without an error value (klog's ErrorS(nil, ...)). */
-  error(err: unknown, message: string, fields: Fields = {}): void {
-    const text = err === undefined ? undefined : err instanceof Error ? err.message : String(err);
-    this.write('E', 0, message, text, fields, this.error);
+  /** warning() from `caller` ("connection.ts:118"). */
+  warningFrom(caller: string, message: string, fields: Fields = {}): void {
+    this.write('W', 0, message, undefined, fields, caller);
   }
 
-  private write(severity: Severity, verbosity: number, message: string, error: string | undefined, fields: Fields, logFunction: Function): void {
+  /** An error line; `err` may be undefined for a failure without an error value (klog's ErrorS(nil, ...)). */
+  error(err: unknown, message: string, fields: Fields = {}): void {
+    this.write('E', 0, message, errorText(err), fields, this.error);
+  }
+
+  /** error() from `caller` ("connection.ts:118"). */
+  errorFrom(caller: string, err: unknown, message: string, fields: Fields = {}): void {
+    this.write('E', 0, message, errorText(err), fields, caller);
+  }
+
+  /** `caller`: the caller's text, or the log method whose caller the stack names. */
+  private write(severity: Severity, verbosity: number, message: string, error: string | undefined, fields: Fields, caller: string | Function): void {
     const stream = severity === 'E' ? this.errorStream : this.infoStream;
     // Checked first: a line that is dropped costs no stack capture and no formatting.
     if ((stream.writableLength ?? 0) > MAX_QUEUED_LOG_BYTES) {
@@ -96,7 +109,7 @@ export class Logger {
       severity,
       timeMicros: nowMicros(),
       pid: process.pid,
-      caller: callerOf(logFunction),
+      caller: typeof caller === 'string' ? caller : callerOf(caller),
       message,
       error,
       fields: Object.entries(fields),

@@ -3,7 +3,8 @@
 // proto/csi-identity.proto and answers every other service with Unimplemented.
 //
 // Its behaviour is set by flags at start and changed at run time by JSON lines
-// on stdin (same keys as the flags, camelCase, e.g. {"ready":"false"}, {"exit":0}).
+// on stdin (same keys as the flags, camelCase, e.g. {"ready":false}, {"probeDelayMs":5000}, {"exit":0});
+// booleans and numbers as JSON values or as strings.
 // It reports on stdout, one JSON object a line:
 //   {"event":"listening","address":"..."}
 //   {"event":"call","method":"Probe","count":3}   (not with --quiet)
@@ -131,23 +132,70 @@ const identityHandlers: Record<string, UnaryHandler> = {
   },
 };
 
+/** The kind of value each behaviour key takes, for control lines. */
+const BEHAVIOUR_KINDS: Readonly<Record<keyof DriverBehaviour, 'string' | 'number' | 'boolean' | 'ready'>> = {
+  name: 'string',
+  vendorVersion: 'string',
+  probeDelayMs: 'number',
+  ready: 'ready',
+  probeError: 'string',
+  probeErrorMessage: 'string',
+  infoError: 'string',
+  hangProbe: 'boolean',
+  probeAnswerBytes: 'number',
+};
+
+/**
+ * A control line's value for `key`, or a string saying what is wrong. JSON booleans and numbers
+ * and their strings are both taken ({"ready":true} and {"ready":"true"}), as a person types either.
+ */
+function controlValue(key: keyof DriverBehaviour, value: unknown): { value: unknown } | string {
+  switch (BEHAVIOUR_KINDS[key]) {
+    case 'string':
+      return typeof value === 'string' ? { value } : `${key} takes a string`;
+    case 'number': {
+      const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      return typeof number === 'number' && Number.isSafeInteger(number) && number >= 0 ? { value: number } : `${key} takes a whole number of at least 0`;
+    }
+    case 'boolean':
+      if (value === true || value === 'true') return { value: true };
+      if (value === false || value === 'false') return { value: false };
+      return `${key} takes true or false`;
+    case 'ready':
+      if (value === true || value === 'true') return { value: 'true' };
+      if (value === false || value === 'false') return { value: 'false' };
+      if (value === 'absent' || value === null) return { value: 'absent' };
+      return `${key} takes true, false or "absent" (no ready field in the answer)`;
+  }
+}
+
 function applyControl(line: string): void {
-  let command: Record<string, unknown>;
+  let command: unknown;
   try {
     command = JSON.parse(line);
   } catch {
     report({ event: 'error', message: `control line is not JSON: ${line}` });
     return;
   }
-  if (typeof command.exit === 'number') {
-    process.exit(command.exit);
+  if (typeof command !== 'object' || command === null || Array.isArray(command)) {
+    report({ event: 'error', message: `control line is not a JSON object: ${line}` });
+    return;
   }
-  for (const [key, value] of Object.entries(command)) {
+  const fields = command as Record<string, unknown>;
+  if (typeof fields.exit === 'number') {
+    process.exit(fields.exit);
+  }
+  for (const [key, value] of Object.entries(fields)) {
     if (!(key in behaviour)) {
-      report({ event: 'error', message: `unknown control key ${key}` });
+      report({ event: 'error', message: `unknown control key ${key}; known: exit, ${Object.keys(behaviour).join(', ')}` });
       continue;
     }
-    (behaviour as unknown as Record<string, unknown>)[key] = value;
+    const parsed = controlValue(key as keyof DriverBehaviour, value);
+    if (typeof parsed === 'string') {
+      report({ event: 'error', message: `${parsed}, not ${JSON.stringify(value)}` });
+      continue;
+    }
+    (behaviour as unknown as Record<string, unknown>)[key] = parsed.value;
   }
   report({ event: 'applied', behaviour });
 }

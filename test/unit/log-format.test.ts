@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { formatJsonLine } from '../../src/log/json-line';
@@ -13,7 +15,7 @@ function entry(overrides: Partial<LogEntry>): LogEntry {
     severity: 'I',
     timeMicros: Date.UTC(2026, 10, 25, 8, 4, 17) * 1000 + 971_029,
     pid: 6022,
-    caller: 'src/main.js:133',
+    caller: 'main.ts:133',
     message: 'CSI driver name',
     error: undefined,
     fields: [['driver', 'hostpath.csi.k8s.io']],
@@ -28,8 +30,8 @@ test('klog text line has the klog header and structured pairs', () => {
   assert.ok(match, line);
   assert.equal(match[1], 'I');
   assert.equal(match[7], '971029');
-  assert.equal(line.slice(line.indexOf('.') + 8, line.indexOf(' main.js')), '   6022'); // pid right-aligned in 7
-  assert.equal(match[9], 'main.js');
+  assert.equal(line.slice(line.indexOf('.') + 8, line.indexOf(' main.ts')), '   6022'); // pid right-aligned in 7
+  assert.equal(match[9], 'main.ts');
   assert.equal(match[10], '133');
   assert.equal(match[11], '"CSI driver name" driver="hostpath.csi.k8s.io"');
 });
@@ -46,10 +48,10 @@ test('JSON line has the component-base shape', () => {
   const info = JSON.parse(formatJsonLine(entry({ verbosity: 5 })));
   assert.deepEqual(Object.keys(info), ['ts', 'caller', 'msg', 'v', 'driver']);
   assert.equal(info.ts, Date.UTC(2026, 10, 25, 8, 4, 17) + 971.029);
-  assert.equal(info.caller, 'src/main.js:133');
+  assert.equal(info.caller, 'main.ts:133');
   assert.equal(info.v, 5);
   const error = JSON.parse(formatJsonLine(entry({ severity: 'E', error: 'boom', fields: [] })));
-  assert.deepEqual(error, { ts: info.ts, caller: 'src/main.js:133', msg: 'CSI driver name', err: 'boom' });
+  assert.deepEqual(error, { ts: info.ts, caller: 'main.ts:133', msg: 'CSI driver name', err: 'boom' });
 });
 
 test('logger gates by -v, splits streams and names the calling file', () => {
@@ -62,7 +64,9 @@ test('logger gates by -v, splits streams and names the calling file', () => {
   logger.warning('careful');
   logger.error(new Error('boom'), 'failed');
   assert.equal(infoLines.length, 2);
-  assert.match(infoLines[0], / log-format\.test\.js:\d+\] "shown"\n$/);
+  // Found from the stack through tsc's source map: this file's .ts name and the call's line in it.
+  const source = fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'test', 'unit', 'log-format.test.ts'), 'utf8').split('\n');
+  assert.match(infoLines[0], new RegExp(` log-format\\.test\\.ts:${source.indexOf("  logger.infoAt(2, 'shown');") + 1}\\] "shown"\n$`));
   assert.match(infoLines[1], /^W.*"careful"/);
   assert.deepEqual(errorLines.length, 1);
   assert.match(errorLines[0], /^E.*"failed" err="boom"\n$/);
