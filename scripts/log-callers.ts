@@ -1,11 +1,11 @@
-// Log callers as klog names them ("connection.ts:118"), written into the bundle at build time.
+// Log callers as klog names them ("csi/connection.ts:118" in JSON, "connection.ts:118" in text), written into the bundle at build time.
 //
 // klog names the Go source file and line of each log call (runtime.Caller). The bundle has
 // one file, so a stack frame there names "csi-livenessprobe.js:6771"; source maps would fix
 // that at run time only by shipping the map and decoding it, beside a stack capture per line.
 // Instead, `npm run build` rewrites each log call in src/ to the Logger's *From method with
 // its caller as a literal: `this.logger.warning(msg, f)` becomes
-// `this.logger.warningFrom("connection.ts:118", msg, f)`, so the bundle (run by node or as a
+// `this.logger.warningFrom("csi/connection.ts:118", msg, f)`, so the bundle (run by node or as a
 // single executable) takes no stack at all. The line is that of the method's name, where V8
 // places the call in a stack trace (what dist/ shows through its source map).
 //
@@ -41,7 +41,7 @@ export interface LogCallSite {
   readonly method: string;
   /** 1-based line of the method's name. */
   readonly line: number;
-  /** klog's caller: the file's base name and `line`, e.g. "connection.ts:118". */
+  /** The caller as zap's short caller: the file's folder, base name and `line`, e.g. "csi/connection.ts:118" (text lines show the base name only, as klog). */
   readonly caller: string;
   /** Offsets in the text: the method's name, and just after the call's "(". */
   readonly nameStart: number;
@@ -67,7 +67,7 @@ function isLoggerReceiver(receiver: TypeScript.Expression, insideLogger: boolean
 export function findLogCalls(fileName: string, text: string): LogCallSite[] {
   const ts = typescript();
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
-  const baseName = path.basename(fileName);
+  const shortPath = `${path.basename(path.dirname(fileName))}/${path.basename(fileName)}`;
   const sites: LogCallSite[] = [];
   const visit = (node: TypeScript.Node, insideLogger: boolean): void => {
     if (ts.isClassDeclaration(node)) insideLogger = node.name?.text === 'Logger';
@@ -76,7 +76,7 @@ export function findLogCalls(fileName: string, text: string): LogCallSite[] {
       if (LOG_METHODS.has(name.text) && isLoggerReceiver(receiver, insideLogger)) {
         const nameStart = name.getStart(source);
         const line = source.getLineAndCharacterOfPosition(nameStart).line + 1;
-        sites.push({ method: name.text, line, caller: `${baseName}:${line}`, nameStart, nameEnd: name.end, argumentsStart: node.arguments.pos });
+        sites.push({ method: name.text, line, caller: `${shortPath}:${line}`, nameStart, nameEnd: name.end, argumentsStart: node.arguments.pos });
       }
     }
     ts.forEachChild(node, (child) => visit(child, insideLogger));

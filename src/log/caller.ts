@@ -37,15 +37,23 @@ function sourceMapOf(file: string): SourceMap | null {
   return map;
 }
 
-/** "file.ts:line" for a frame at `line`/`column` (1-based) of `file`, through its source map when it has one. */
+/** The file's folder and base name, "csi/connection.ts": zap's short caller, which the JSON lines carry. */
+function shortPath(file: string): string {
+  return `${path.basename(path.dirname(file))}/${path.basename(file)}`;
+}
+
+/** "csi/file.ts:line" for a frame at `line`/`column` (1-based) of `file`, through its source map when it has one. */
 function resolveCaller(file: string, line: number, column: number): string {
   const entry = sourceMapOf(file)?.findEntry(line - 1, column - 1);
-  if (entry && 'originalSource' in entry) return `${path.basename(entry.originalSource)}:${entry.originalLine + 1}`;
-  return `${path.basename(file)}:${line}`;
+  if (entry && 'originalSource' in entry) {
+    const source = entry.originalSource.startsWith('file://') ? new URL(entry.originalSource).pathname : entry.originalSource;
+    return `${shortPath(source)}:${entry.originalLine + 1}`;
+  }
+  return `${shortPath(file)}:${line}`;
 }
 
 /**
- * klog's caller ("connection.ts:118": base name and line) of the code that called `logFunction`.
+ * The caller ("csi/connection.ts:118": folder, base name and line; text lines show "connection.ts:118") of the code that called `logFunction`.
  * Costs a one-frame stack capture per call; the bundle's log calls pass their caller instead.
  */
 export function callerOf(logFunction: Function): string {

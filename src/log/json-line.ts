@@ -1,8 +1,8 @@
 // --logging-format=json: one object a line, in the shape of Kubernetes'
 // component-base JSON logger: {"ts":<ms since epoch, float>,"caller":"file:line","msg":...,"v":N}.
-// Error lines carry "err" and no "v". The caller is the text lines' one, the source file's base
-// name: Go's zap also writes the last directory ("livenessprobe/main.go:133"), which for this
-// tree's files would name "src" for some and "csi" for others without telling more.
+// Error lines carry "err" and no "v". The caller is zap's short caller, as upstream's JSON lines
+// carry it ("livenessprobe/main.go:133"): the source file's folder, base name and line
+// ("csi/connection.ts:118", "src/sidecar.ts:150"); text lines show the base name only, as klog.
 
 import { LogEntry } from './log-entry';
 

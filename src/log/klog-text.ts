@@ -8,14 +8,14 @@ import { LogEntry } from './log-entry';
 
 const pad = (value: number, width: number) => String(value).padStart(width, '0');
 
-/** Header: severity, MMDD, local time with microseconds, pid right-aligned in 7, the caller (file:line), "] ". */
+/** Header: severity, MMDD, local time with microseconds, pid right-aligned in 7, the caller's base name and line (klog's "main.go:133"), "] ". */
 export function formatKlogHeader(entry: LogEntry): string {
   const date = new Date(Math.floor(entry.timeMicros / 1000));
   const micros = entry.timeMicros % 1_000_000;
   return (
     `${entry.severity}${pad(date.getMonth() + 1, 2)}${pad(date.getDate(), 2)} ` +
     `${pad(date.getHours(), 2)}:${pad(date.getMinutes(), 2)}:${pad(date.getSeconds(), 2)}.${pad(micros, 6)} ` +
-    `${String(entry.pid).padStart(7, ' ')} ${entry.caller}] `
+    `${String(entry.pid).padStart(7, ' ')} ${entry.caller.slice(entry.caller.lastIndexOf('/') + 1)}] `
   );
 }
 

@@ -7,7 +7,7 @@ export interface LogEntry {
   /** Microseconds since the Unix epoch. */
   readonly timeMicros: number;
   readonly pid: number;
-  /** klog's caller: base name of the source file and line of the log call, "connection.ts:118". */
+  /** The log call's source folder, file and line, "csi/connection.ts:118" (JSON as zap; text shows "connection.ts:118"). */
   readonly caller: string;
   readonly message: string;
   /** The error text for error lines (klog's ErrorS err argument); undefined when there is none. */

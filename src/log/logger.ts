@@ -55,7 +55,7 @@ export class Logger {
     return level <= this.options.verbosity;
   }
 
-  // Each method names its caller "file.ts:line" as klog does. The bundle calls the *From
+  // Each method names its caller "csi/file.ts:line" (text lines show "file.ts:line", as klog). The bundle calls the *From
   // methods with the caller written in at build time (scripts/log-callers.ts); the others
   // find it from the stack (the tsc build in dist/: ./caller.ts).
 
@@ -63,7 +63,7 @@ export class Logger {
     this.write('I', 0, message, undefined, fields, this.info);
   }
 
-  /** info() from `caller` ("connection.ts:118"). */
+  /** info() from `caller` ("csi/connection.ts:118"). */
   infoFrom(caller: string, message: string, fields: Fields = {}): void {
     this.write('I', 0, message, undefined, fields, caller);
   }
@@ -73,7 +73,7 @@ export class Logger {
     if (this.enabled(level)) this.write('I', level, message, undefined, fields, this.infoAt);
   }
 
-  /** infoAt() from `caller` ("connection.ts:118"). */
+  /** infoAt() from `caller` ("csi/connection.ts:118"). */
   infoAtFrom(caller: string, level: number, message: string, fields: Fields = {}): void {
     if (this.enabled(level)) this.write('I', level, message, undefined, fields, caller);
   }
@@ -82,7 +82,7 @@ export class Logger {
     this.write('W', 0, message, undefined, fields, this.warning);
   }
 
-  /** warning() from `caller` ("connection.ts:118"). */
+  /** warning() from `caller` ("csi/connection.ts:118"). */
   warningFrom(caller: string, message: string, fields: Fields = {}): void {
     this.write('W', 0, message, undefined, fields, caller);
   }
@@ -92,7 +92,7 @@ export class Logger {
     this.write('E', 0, message, errorText(err), fields, this.error);
   }
 
-  /** error() from `caller` ("connection.ts:118"). */
+  /** error() from `caller` ("csi/connection.ts:118"). */
   errorFrom(caller: string, err: unknown, message: string, fields: Fields = {}): void {
     this.write('E', 0, message, errorText(err), fields, caller);
   }

@@ -139,7 +139,7 @@ test('--logging-format=json writes component-base JSON lines; split stream sends
   const error = JSON.parse(errorLine);
   assert.deepEqual(Object.keys(error), ['ts', 'caller', 'msg']);
   assert.equal(typeof error.ts, 'number');
-  assert.match(error.caller, /^health-check\.ts:\d+$/);
+  assert.match(error.caller, /^check\/health-check\.ts:\d+$/);
   const nameLine = await sidecar.stdout.waitForLine(/"msg":"CSI driver name"/, 5_000);
   const info = JSON.parse(nameLine);
   assert.deepEqual(Object.keys(info), ['ts', 'caller', 'msg', 'v', 'driver']);

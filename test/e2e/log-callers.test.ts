@@ -46,17 +46,19 @@ function callerAndMessage(line: string): { caller: string; message: string } {
 }
 
 /**
- * Asserts that `caller` is "<base name>.ts:<line>" of exactly one file under src/, that the line
+ * Asserts that `caller` is "<base name>.ts:<line>" (text, as klog) or "<folder>/<base name>.ts:<line>"
+ * (JSON, as zap's short caller: upstream's "livenessprobe/main.go:133") of exactly one file under src/, that the line
  * holds a Logger call (checked on the text, not with the build's own parser), and that the call
  * starting there logs `message` (its first words, for messages built from a template).
  */
 function assertCallerHoldsCall(caller: string, message: string, line: string): void {
-  const match = /^([\w.-]+\.ts):(\d+)$/.exec(caller);
-  assert.ok(match, `caller ${caller} is not <file>.ts:<line>: ${line}`);
-  const files = sourceFiles().filter((file) => path.basename(file) === match[1]);
-  assert.equal(files.length, 1, `caller ${caller}: ${files.length} source files named ${match[1]}`);
+  const json = line.startsWith('{');
+  const match = (json ? /^([\w.-]+)\/([\w.-]+\.ts):(\d+)$/ : /^()([\w.-]+\.ts):(\d+)$/).exec(caller);
+  assert.ok(match, `caller ${caller} is not ${json ? '<folder>/' : ''}<file>.ts:<line>: ${line}`);
+  const files = sourceFiles().filter((file) => path.basename(file) === match[2] && (!json || path.basename(path.dirname(file)) === match[1]));
+  assert.equal(files.length, 1, `caller ${caller}: ${files.length} source files named ${match[2]}`);
   const sourceLines = fs.readFileSync(files[0], 'utf8').split('\n');
-  const lineNumber = Number(match[2]);
+  const lineNumber = Number(match[3]);
   const sourceLine = sourceLines[lineNumber - 1] ?? '';
   assert.match(sourceLine, /\.(info|infoAt|warning|error)\(/, `${caller} is not a log call: ${JSON.stringify(sourceLine)} (line ${line})`);
   const call = sourceLines.slice(lineNumber - 1, lineNumber + 4).join('\n');
@@ -93,13 +95,13 @@ for (const [build, command] of [
   ['dist', async () => DIST_COMMAND],
 ] as const) {
   for (const format of ['text', 'json'] as const) {
-    test(`${build}, ${format}: every line's caller is <source>.ts:<line> holding its log call, from several modules`, async (t) => {
+    test(`${build}, ${format}: every line's caller is <source>.ts:<line> (JSON: <folder>/<source>.ts:<line>) holding its log call, from several modules`, async (t) => {
       const lines = await logLinesOfARun(t, await command(), format);
       const files = new Set<string>();
       for (const line of lines) {
         const { caller, message } = callerAndMessage(line);
         assertCallerHoldsCall(caller, message, line);
-        files.add(caller.replace(/:\d+$/, ''));
+        files.add(caller.replace(/:\d+$/, '').replace(/^.*\//, ''));
       }
       for (const file of ['sidecar.ts', 'connection.ts', 'health-check.ts', 'shutdown.ts']) assert.ok(files.has(file), `no line from ${file}: ${lines.join('\n')}`);
     });

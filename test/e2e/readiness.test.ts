@@ -304,7 +304,7 @@ test('--logging-format=json: a warning while within the grace, an error once pas
   await waitForHealthzFailure(sidecar);
   const error = JSON.parse(await sidecar.stderr.waitForLine(/"msg":"Driver responded but is not ready, for longer than --not-ready-grace"/, 5_000));
   assert.deepEqual(Object.keys(error), ['ts', 'caller', 'msg', 'notReadyFor', 'notReadyGrace']);
-  assert.match(error.caller, /^health-check\.ts:\d+$/);
+  assert.match(error.caller, /^check\/health-check\.ts:\d+$/);
   assert.ok(Number(parseGoDurationNanos(error.notReadyFor)) / 1e6 >= 1_000, error.notReadyFor);
   assert.equal(error.notReadyGrace, '1s');
 });

@@ -15,7 +15,7 @@ function entry(overrides: Partial<LogEntry>): LogEntry {
     severity: 'I',
     timeMicros: Date.UTC(2026, 10, 25, 8, 4, 17) * 1000 + 971_029,
     pid: 6022,
-    caller: 'main.ts:133',
+    caller: 'src/main.ts:133',
     message: 'CSI driver name',
     error: undefined,
     fields: [['driver', 'hostpath.csi.k8s.io']],
@@ -48,10 +48,10 @@ test('JSON line has the component-base shape', () => {
   const info = JSON.parse(formatJsonLine(entry({ verbosity: 5 })));
   assert.deepEqual(Object.keys(info), ['ts', 'caller', 'msg', 'v', 'driver']);
   assert.equal(info.ts, Date.UTC(2026, 10, 25, 8, 4, 17) + 971.029);
-  assert.equal(info.caller, 'main.ts:133');
+  assert.equal(info.caller, 'src/main.ts:133'); // zap's short caller, as upstream's "livenessprobe/main.go:133"
   assert.equal(info.v, 5);
   const error = JSON.parse(formatJsonLine(entry({ severity: 'E', error: 'boom', fields: [] })));
-  assert.deepEqual(error, { ts: info.ts, caller: 'main.ts:133', msg: 'CSI driver name', err: 'boom' });
+  assert.deepEqual(error, { ts: info.ts, caller: 'src/main.ts:133', msg: 'CSI driver name', err: 'boom' });
 });
 
 test('logger gates by -v, splits streams and names the calling file', () => {
