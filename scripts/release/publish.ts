@@ -4,8 +4,9 @@
 //   npm run release -- <registry>/<path> [--archive=<file>] [--plain-http] [--authfile=<file>] [--allow-dirty]
 //
 // The tag is the archive's own (v and package.json's version); the digest users pull by is the one
-// `npm run image` printed. Exit 0: pushed and read back equal; 1: not published, the message says
-// why and what to do; 2: bad arguments. Every check that needs no network runs before the push.
+// `npm run image` printed. A tag the registry already holds for another build is refused (TAG_TAKEN).
+// Exit 0: pushed and read back equal; 1: not published, the message says why and what to do; 2: bad
+// arguments. Every check that needs no network runs before the push.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { ARCHIVE_PATH, referenceProblem } from '../image/build';
 import { openReleaseArchive } from './release-archive';
 import { ReleaseError } from './release-error';
-import { checkReachable, pushLayout, ReadBack, RegistryTarget, verifyPushed } from './registry';
+import { checkReachable, publishedIndexDigest, pushLayout, ReadBack, RegistryTarget, verifyPushed } from './registry';
 
 export const USAGE = 'usage: npm run release -- <registry>/<path> [--archive=<file>] [--plain-http] [--authfile=<file>] [--allow-dirty]\n';
 
@@ -58,6 +59,17 @@ export async function publishRelease(options: ReleaseOptions): Promise<Published
     const tagged = `${options.repository}:${archive.tag}`;
     log(`release ${archive.tag} of ${path.relative(process.cwd(), archive.archivePath)} (commit ${archive.revision}), image index ${archive.layout.indexDigest}`);
     await checkReachable(options);
+    // A release tag names one image for good (semver: a released version's contents never change):
+    // users who pulled by tag and by the announced digest must get the same bytes. The same archive
+    // again is safe; another build of the same version is refused before anything is pushed.
+    const published = await publishedIndexDigest(options, archive.tag);
+    if (published !== undefined && published !== archive.layout.indexDigest) {
+      throw new ReleaseError(
+        'TAG_TAKEN',
+        `${tagged} already holds image index ${published}, not this archive's ${archive.layout.indexDigest}: ${archive.tag} was published from another build, and a release tag never moves; nothing was pushed; if ${published} is the release, keep it; otherwise release a new version (npm version patch, docs/releasing.md)`,
+      );
+    }
+    if (published !== undefined) log(`${tagged} already holds this image index: pushing again changes nothing`);
     log(`pushing to ${tagged}${options.plainHttp ? ' over plain HTTP' : ''}`);
     const startedAt = performance.now();
     await pushLayout(archive.layoutDir, options, archive.tag, archive.layout);

@@ -90,6 +90,21 @@ function runSkopeo(args: readonly string[], timeoutMs: number, maxBuffer: number
   });
 }
 
+const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+/**
+ * The digest of what `<repository>:<tag>` names in the registry before a push, or undefined when it
+ * cannot be read: an absent tag (the usual case), and also a registry that wants an account to read
+ * or speaks another protocol, which the push then reports with its own reason.
+ */
+export async function publishedIndexDigest(target: RegistryTarget, tag: string): Promise<string | undefined> {
+  try {
+    return sha256(await runSkopeo(['inspect', '--raw', ...registryFlags(target, ''), `docker://${target.repository}:${tag}`], READ_BACK_TIMEOUT_MS, MAX_READ_BACK_BYTES));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Pushes the OCI layout at `layoutDir` (its one image index and every platform) to
  * `<repository>:<tag>`, digests kept. Throws PUSH_REFUSED with skopeo's reason and what to do.
@@ -132,7 +147,6 @@ async function readBack(target: RegistryTarget, reference: string, config: boole
   }
 }
 
-const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 /** What the registry holds, read back: the digests of the bytes it returned. */
 export interface ReadBack {

@@ -11,6 +11,8 @@ export type ReleaseErrorCode =
   | 'ARCHIVE_STALE'
   /** No TCP connection to the registry's host and port. */
   | 'REGISTRY_UNREACHABLE'
+  /** The registry already holds another image index under the release's tag; nothing was pushed. */
+  | 'TAG_TAKEN'
   /** The registry answered but the push failed (authentication, permission, a path or operation it refuses). */
   | 'PUSH_REFUSED'
   /** The pushed image could not be read back from the registry. */
