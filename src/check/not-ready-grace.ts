@@ -50,7 +50,7 @@ const PASSED: RouteVerdict = { passed: true, reason: 'ok' };
  * stale (concurrent calls answer out of order) and change nothing. A failed
  * call is no answer: it does not make an earlier Probe's answer stale (a call
  * cancelled when its client left, sent after a slower Probe, hid that Probe's
- * ready answer: issue #28), unless it is the first to reach a new instance.
+ * ready answer), unless it is the first to reach a new instance.
  */
 export class NotReadyStretches {
   /** performance.now() when the first not-ready Probe of the current stretch was sent; undefined outside a stretch. */
