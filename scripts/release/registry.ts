@@ -121,13 +121,16 @@ export async function pushLayout(layoutDir: string, target: RegistryTarget, tag:
   } catch (err) {
     const e = err as { killed?: boolean; stderrText?: string };
     const reason = e.killed ? `did not complete within ${PUSH_TIMEOUT_MS / 60_000} min` : skopeoReason(e.stderrText ?? '');
+    const registry = target.repository.split('/')[0];
     const hint = /server gave HTTP response to HTTPS client/.test(reason)
       ? 'the registry speaks plain HTTP: pass --plain-http if it is a test registry you trust (never for a registry users pull from)'
-      : /unauthorized|authentication required|denied|forbidden/i.test(reason)
-        ? `log in to ${target.repository.split('/')[0]} with an account that may push to ${target.repository} (skopeo login, or --authfile=<file>), and check the path`
-        : /StatusCode: 405|Method not allowed|unsupported/i.test(reason)
-          ? `the registry takes no pushes at ${target.repository} (read-only, or a pull-through mirror): push to the registry itself, and check the path`
-          : `check the path ${target.repository} and that the registry takes pushes there`;
+      : /x509: |tls: failed to verify certificate/.test(reason)
+        ? `the registry's TLS certificate is not trusted on this machine: put the CA that signed it in /etc/containers/certs.d/${registry}/ca.crt (containers-certs.d(5); skopeo reads it) and run the command again; --plain-http skips the verification, for a test registry only`
+        : /unauthorized|authentication required|denied|forbidden/i.test(reason)
+          ? `log in to ${registry} with an account that may push to ${target.repository} (skopeo login, or --authfile=<file>), and check the path`
+          : /StatusCode: 405|Method not allowed|unsupported/i.test(reason)
+            ? `the registry takes no pushes at ${target.repository} (read-only, or a pull-through mirror): push to the registry itself, and check the path`
+            : `check the path ${target.repository} and that the registry takes pushes there`;
     throw new ReleaseError('PUSH_REFUSED', `pushing to ${destination} failed: ${reason}; ${hint}; the tag may be missing or hold an earlier push, so do not announce this release`, err);
   }
   const reported = fs.readFileSync(digestFile, 'utf8').trim();

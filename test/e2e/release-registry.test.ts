@@ -3,7 +3,8 @@
 // (test/helpers/fake-release-archive.ts) so that no image is built: a repository with a port and a
 // nested path, the same release pushed twice (safe: the registry already holds it), and another
 // build of the same version pushed over a published tag (refused: a release tag names one image
-// forever, so that pulls by tag and by the announced digest agree). The full image's round trip,
+// forever, so that pulls by tag and by the announced digest agree); a registry whose TLS certificate
+// this machine does not trust, told apart from a refusal. The full image's round trip,
 // pulled back by podman and containerd, is test/runtime/registry-round-trip.test.ts.
 
 import assert from 'node:assert/strict';
@@ -73,4 +74,19 @@ test('another build of the same version over a published tag: TAG_TAKEN naming b
   assert.match(line, /nothing was pushed/, line);
   assert.match(line, /npm version patch/, line);
   assert.equal(await servedDigest(registry.address, repositoryPath, TAG), publishedDigest, 'the published tag still names the published image');
+});
+
+test('a registry whose TLS certificate is not trusted here: PUSH_REFUSED saying so and where its CA goes, not "check the path"', { timeout: 120_000 }, async (t) => {
+  const registry = await startRegistry(t, makeTempDir(t), { tls: true });
+  const repository = `${registry.address}/csi-livenessprobe-ts`;
+  const archive = writeFakeReleaseArchive(makeTempDir(t));
+  const refused = await release([repository, `--archive=${archive}`]);
+  assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+  const line = refused.stderr.trim();
+  assert.match(line, /^npm run release failed \(PUSH_REFUSED\): pushing to 127\.0\.0\.1:\d+\/csi-livenessprobe-ts:v\S+ failed: .*x509: /, line);
+  assert.ok(line.includes(`the registry's TLS certificate is not trusted on this machine: put the CA that signed it in /etc/containers/certs.d/${registry.address}/ca.crt`), line);
+  assert.doesNotMatch(line, /check the path/, line);
+  // The test registry's own certificate is what --plain-http (no TLS verification) is for.
+  const published = await release([repository, '--plain-http', `--archive=${archive}`]);
+  assert.equal(published.code, 0, published.stdout + published.stderr);
 });
