@@ -47,6 +47,12 @@ export function repositoryProblem(repository: string): string | undefined {
   return problem === undefined ? undefined : problem.replace(`"${repository}:v0.0.0" is not <registry>/<path>:<tag> (lower-case path, a tag, no digest)`, `"${repository}" is not <registry>/<path> (a registry host, a lower-case path)`);
 }
 
+/** `file` relative to the working directory when it is below it ("dist/image/..."), else absolute. */
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
+
 /**
  * Checks the archive, pushes it to `options.repository` under its tag and reads it back. Throws
  * ReleaseError (its code says which step failed); nothing is published unless it resolves.
@@ -57,7 +63,7 @@ export async function publishRelease(options: ReleaseOptions): Promise<Published
   try {
     const archive = openReleaseArchive(options.archivePath ?? ARCHIVE_PATH, workDir, options.allowDirty ?? false);
     const tagged = `${options.repository}:${archive.tag}`;
-    log(`release ${archive.tag} of ${path.relative(process.cwd(), archive.archivePath)} (commit ${archive.revision}), image index ${archive.layout.indexDigest}`);
+    log(`release ${archive.tag} of ${displayPath(archive.archivePath)} (commit ${archive.revision}), image index ${archive.layout.indexDigest}`);
     await checkReachable(options);
     // A release tag names one image for good (semver: a released version's contents never change):
     // users who pulled by tag and by the announced digest must get the same bytes. The same archive

@@ -48,6 +48,8 @@ test('a repository with a port and a nested path; the same release pushed twice 
     const published = await release([repository, '--plain-http', `--archive=${archive}`]);
     assert.equal(published.code, 0, `${attempt}: ${published.stdout}${published.stderr}`);
     assert.match(published.stdout, new RegExp(`^pull by digest: ${repository.replace(/\./g, '\\.')}@${digest}$`, 'm'), attempt);
+    // An archive outside the checkout is named by its absolute path, not as ../../tmp/...
+    assert.ok(published.stdout.startsWith(`release ${TAG} of ${archive} (commit `), published.stdout);
   }
   assert.equal(await servedDigest(registry.address, repositoryPath, TAG), digest);
   const tags = await httpRequest(`http://${registry.address}/v2/${repositoryPath}/tags/list`);
