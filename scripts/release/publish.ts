@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { ARCHIVE_PATH, referenceProblem } from '../image/build';
 import { openReleaseArchive } from './release-archive';
 import { ReleaseError } from './release-error';
-import { checkReachable, publishedIndexDigest, pushLayout, ReadBack, RegistryTarget, verifyPushed } from './registry';
+import { checkReachable, publishedIndexDigest, pushLayout, ReadBack, RegistryTarget, requireSkopeo, verifyPushed } from './registry';
 
 export const USAGE = 'usage: npm run release -- <registry>/<path> [--archive=<file>] [--plain-http] [--authfile=<file>] [--allow-dirty]\n';
 
@@ -64,6 +64,7 @@ export async function publishRelease(options: ReleaseOptions): Promise<Published
     const archive = openReleaseArchive(options.archivePath ?? ARCHIVE_PATH, workDir, options.allowDirty ?? false);
     const tagged = `${options.repository}:${archive.tag}`;
     log(`release ${archive.tag} of ${displayPath(archive.archivePath)} (commit ${archive.revision}), image index ${archive.layout.indexDigest}`);
+    requireSkopeo();
     await checkReachable(options);
     // A release tag names one image for good (semver: a released version's contents never change):
     // users who pulled by tag and by the announced digest must get the same bytes. The same archive

@@ -6,7 +6,7 @@
 // configuration by digest. skopeo reads credentials as podman does (`skopeo login`, --authfile,
 // REGISTRY_AUTH_FILE), so the command handles no secret itself.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -42,6 +42,14 @@ export function registryAddress(target: RegistryTarget): { host: string; port: n
   if (registry === 'docker.io') return { host: 'registry-1.docker.io', port: 443 };
   const [host, port] = registry.split(':');
   return { host, port: port === undefined ? (target.plainHttp ? 80 : 443) : Number(port) };
+}
+
+/** Throws TOOL_MISSING unless `skopeo --version` runs: without it every push would fail with no message of its own. */
+export function requireSkopeo(): void {
+  const run = spawnSync('skopeo', ['--version'], { stdio: 'ignore', timeout: READ_BACK_TIMEOUT_MS });
+  if (run.status === 0) return;
+  const reason = run.error ? run.error.message : run.signal ? `killed by ${run.signal}` : `exit status ${run.status}`;
+  throw new ReleaseError('TOOL_MISSING', `skopeo not found or not working (${reason}); install it: apt-get install skopeo; nothing was pushed`, run.error);
 }
 
 /** Resolves once a TCP connection to the registry opens; throws REGISTRY_UNREACHABLE naming the error. */

@@ -4,10 +4,11 @@
 // nested path, the same release pushed twice (safe: the registry already holds it), and another
 // build of the same version pushed over a published tag (refused: a release tag names one image
 // forever, so that pulls by tag and by the announced digest agree); a registry whose TLS certificate
-// this machine does not trust, told apart from a refusal. The full image's round trip,
+// this machine does not trust, told apart from a refusal; and a machine without skopeo. The full image's round trip,
 // pulled back by podman and containerd, is test/runtime/registry-round-trip.test.ts.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -91,4 +92,22 @@ test('a registry whose TLS certificate is not trusted here: PUSH_REFUSED saying 
   // The test registry's own certificate is what --plain-http (no TLS verification) is for.
   const published = await release([repository, '--plain-http', `--archive=${archive}`]);
   assert.equal(published.code, 0, published.stdout + published.stderr);
+});
+
+test('without skopeo: the command says it is missing and which package to install, before any push, not "check the path"', { timeout: 60_000 }, async (t) => {
+  const registry = await startRegistry(t, makeTempDir(t));
+  // A PATH with what the command needs besides skopeo: node, git and tar.
+  const bin = makeTempDir(t);
+  for (const tool of ['git', 'tar']) {
+    const found = execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
+    fs.symlinkSync(found, path.join(bin, tool));
+  }
+  fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+  const archive = writeFakeReleaseArchive(makeTempDir(t));
+  const refused = await runTool(process.execPath, [RELEASE_COMMAND, `${registry.address}/csi-livenessprobe-ts`, '--plain-http', `--archive=${archive}`], { PATH: bin });
+  assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+  const line = refused.stderr.trim();
+  assert.match(line, /^npm run release failed \(TOOL_MISSING\): skopeo not found or not working \(spawnSync skopeo ENOENT\); install it: apt-get install skopeo; nothing was pushed$/, line);
+  const tags = await httpRequest(`http://${registry.address}/v2/csi-livenessprobe-ts/tags/list`);
+  assert.equal(tags.status, 404, tags.body);
 });
