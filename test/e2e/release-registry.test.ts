@@ -3,9 +3,10 @@
 // (test/helpers/fake-release-archive.ts) so that no image is built: a repository with a port and a
 // nested path, the same release pushed twice (safe: the registry already holds it), and another
 // build of the same version pushed over a published tag (refused: a release tag names one image
-// forever, so that pulls by tag and by the announced digest agree); a registry whose TLS certificate
-// this machine does not trust, told apart from a refusal; and a machine without skopeo. The full image's round trip,
-// pulled back by podman and containerd, is test/runtime/registry-round-trip.test.ts.
+// forever, so that pulls by tag and by the announced digest agree); a registry whose TLS
+// certificate this machine does not trust, told apart from a refusal; and a machine without
+// skopeo. The full image's round trip, pulled back by podman and containerd, is
+// test/runtime/registry-round-trip.test.ts.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
