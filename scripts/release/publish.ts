@@ -94,6 +94,9 @@ export async function publishRelease(options: ReleaseOptions): Promise<Published
 }
 
 if (require.main === module) {
+  // A reader that closed stdout (`| head -1`, a log collector gone) must not stop a push half way:
+  // the outcome is the exit code and stderr's line, so progress lines it cannot take are dropped.
+  process.stdout.on('error', () => undefined);
   let parsed: { values: { archive?: string; 'plain-http'?: boolean; authfile?: string; 'allow-dirty'?: boolean; help?: boolean }; positionals: string[] };
   try {
     parsed = parseArgs({

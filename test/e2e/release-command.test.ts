@@ -7,7 +7,7 @@
 // archive's case shows. The push itself is tested in test/runtime/registry-round-trip.test.ts.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test, TestContext } from 'node:test';
@@ -86,4 +86,16 @@ test('an archive of a modified tree is refused unless --allow-dirty; a tag that 
   assert.match(await refused(writeArchive(t, { tag: 'v1.2' }), 'ARCHIVE_NOT_RELEASABLE'), /its tag "v1\.2" is not a release tag/);
   assert.match(await refused(writeArchive(t, { tag: 'v9.9.9' }), 'ARCHIVE_NOT_RELEASABLE'), new RegExp(`the linux/amd64 image's version label is "${packageJson.version.replace(/\./g, '\\.')}", the tag v9\\.9\\.9`));
   await refused(writeArchive(t, { tag: 'v1.0.0-rc.1', version: '1.0.0-rc.1' }), 'REGISTRY_UNREACHABLE');
+});
+
+test('stdout closed by its reader (npm run release | head -1): the command goes on and ends with its own coded error on stderr, no EPIPE crash', async (t) => {
+  const archive = writeArchive(t);
+  const child = spawn(process.execPath, [RELEASE_COMMAND, NOWHERE, `--archive=${archive}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 1, stderr);
+  assert.doesNotMatch(stderr, /EPIPE|Unhandled/, stderr);
+  assert.match(stderr, /^npm run release failed \(REGISTRY_UNREACHABLE\): /, stderr);
 });
