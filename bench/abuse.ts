@@ -1,7 +1,7 @@
-// What hostile clients cost a probe command (issue #11): kubelet-style probes
+// What hostile clients cost a probe command: kubelet-style probes
 // answered while attackers hold connections, pipeline without reading, or
 // flood complete requests, or keep a request in flight on every connection
-// (issue #22); RSS and open files during and after.
+// (a slow driver's shared check included); RSS and open files during and after.
 
 import { AttackMode, probeLoop, startAttack } from './attackers';
 import { readProcStats } from './proc';

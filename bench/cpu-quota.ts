@@ -1,6 +1,6 @@
 // A CPU quota of the benchmark's own: a cgroup v1 `cpu` group with a CFS
-// quota, into which a subject is started (issue #29: time to first 200 under
-// the quota a pod's CPU limit sets). The group is made when asked for and
+// quota, into which a subject is started (time to the first 200 under the
+// quota a pod's CPU limit sets). The group is made when asked for and
 // removed after, and on exit whatever happens; a machine where it cannot be
 // made fails the benchmark with the reason, never skips silently.
 

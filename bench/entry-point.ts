@@ -1,4 +1,4 @@
-// `npm run bench:entry-point`: the image's entry point (issue #33) against the one before it, in one
+// `npm run bench:entry-point`: the image's entry point against the one before it, in one
 // run, on this machine's platform:
 //   sea         /livenessprobe as the image builds it: the release Node.js of .node-version with the
 //               bundle and the V8 options injected (scripts/image/sea.ts)
@@ -34,7 +34,7 @@ import { startPair } from './processes';
 const ROOT = path.resolve(__dirname, '..', '..');
 const WORK_DIR = path.join(ROOT, 'dist', 'bench-entry-point');
 const SUBJECT_ARGS = '--csi-address={address} --http-endpoint=127.0.0.1:{port}';
-/** The quotas issue #33 names: no throttling on 2 cores, and a small pod's. */
+/** No throttling on 2 cores, and a small pod's quota. */
 const QUOTAS_MILLICORES = [1_000, 100] as const;
 /** Idle RSS is read this long after the first 200, as bench/run.ts reads it. */
 const IDLE_SETTLE_MS = 3_000;

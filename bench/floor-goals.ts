@@ -1,4 +1,4 @@
-// Issue #29's goals, read against Node's floor (bench/floor-server.ts) and
+// The sidecar's resource goals, read against Node's floor (bench/floor-server.ts) and
 // upstream's CPU per check: what the sidecar adds above what Node costs any
 // server, and what it spends against the Go sidecar it replaces.
 
@@ -15,8 +15,8 @@ export const START_ABOVE_FLOOR_LIMIT_MS = 300;
 /** CPU per check the sidecar may spend, as a share of upstream's: memory may be bought with CPU, up to this. */
 export const CPU_SHARE_OF_UPSTREAM_LIMIT = 0.35;
 /**
- * Upstream's (kubernetes-csi/livenessprobe, Go) CPU per check, ms: issue #29's
- * figure, measured on the benchmark machine against the same test driver. The
+ * Upstream's (kubernetes-csi/livenessprobe, Go) CPU per check, ms: the figure
+ * measured on the benchmark machine against the same test driver. The
  * Go binary is not on every machine; give --vs with --vs-is-upstream to measure it.
  */
 export const UPSTREAM_CPU_MS_PER_CHECK = 1.225;
@@ -32,7 +32,7 @@ export interface FloorGoalInputs {
   readonly floorStartMsAtQuota: number;
   readonly oursCpuMsPerCheck: number;
   readonly upstreamCpuMsPerCheck: number;
-  /** Where upstreamCpuMsPerCheck came from ("issue #29's figure", "--vs, measured"). */
+  /** Where upstreamCpuMsPerCheck came from ("measured earlier, docs/performance.md", "--vs, measured"). */
   readonly upstreamSource: string;
 }
 

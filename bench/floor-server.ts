@@ -1,5 +1,5 @@
 // Node's floor: a bare `node:net` server that answers every request head with
-// a fixed 200, run by the benchmark with the sidecar's V8 options (issue #29).
+// a fixed 200, run by the benchmark with the sidecar's V8 options.
 // It loads nothing but `net` and talks to no driver, so what it costs is what
 // Node itself (its binary, V8, libuv) costs any server: the sidecar's figures
 // are read above it.

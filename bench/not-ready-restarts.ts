@@ -1,4 +1,4 @@
-// `npm run bench:not-ready` (issue #28): how many restarts a driver that
+// `npm run bench:not-ready`: how many restarts a driver that
 // answers Probe with ready: false for its first 40 s gets from a kubelet-style
 // liveness prober, with upstream's verdict (no --not-ready-grace) and with a
 // grace that covers the start-up. Measured, not reasoned: a real test driver,

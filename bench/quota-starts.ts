@@ -1,4 +1,4 @@
-// Time from spawn to the first 200 under CPU quotas (issue #29): a pod's CPU
+// Time from spawn to the first 200 under CPU quotas: a pod's CPU
 // limit is a CFS quota, and on a node's boot every pod starts at once. Each
 // subject starts in a cpu cgroup of the benchmark's own (bench/cpu-quota.ts);
 // its driver and the load generator run outside it.

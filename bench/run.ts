@@ -8,13 +8,13 @@
 //                    [--instructions] [--instructions-warm-up 20000] [--instructions-chunks 12]
 //                    [--quota-starts 3] [--upstream-cpu-ms 1.225] [--vs-is-upstream] [--starts-only]
 //
-// Node's floor (issue #29) is measured in the same run: a bare `net` server
+// Node's floor is measured in the same run: a bare `net` server
 // with the same V8 options (bench/floor-server.ts), beside ours in the rounds,
 // the flood, the 5,000 held connections and the starts under CPU quotas of
 // 1000m, 200m, 100m and 50m (a cgroup v1 cpu group of the bench's own; the
-// bench fails if it cannot make one). A third table judges issue #29's goals:
+// bench fails if it cannot make one). A third table judges the resource goals:
 // idle RSS above the floor, the peaks, start-up above the floor's at 100m and
-// CPU per check against upstream's (issue #29's 1.225 ms, or the --vs
+// CPU per check against upstream's (1.225 ms as measured, or the --vs
 // command's with --vs-is-upstream).
 //
 // With --vs, the other command is measured alternately with ours in the same
@@ -31,7 +31,7 @@
 // in flight on every connection they can hold (repeating on keep-alive
 // connections, or churning a new connection per request) against a slow
 // (Probe 800 ms) and a fast driver, under a 1,024-file limit and a 200-file
-// one (issue #22). --abuse-only measures that table alone. --starts-only
+// one. --abuse-only measures that table alone. --starts-only
 // measures the starts under CPU quotas alone (ours, the floor and --vs), and
 // judges the start-up goal.
 
@@ -133,9 +133,9 @@ interface AbuseScenario {
   readonly probeTimeoutMs?: number;
 }
 
-/** A driver whose Probe takes this long keeps every request waiting on the shared check most of the time (issue #22). */
+/** A driver whose Probe takes this long keeps every request waiting on the shared check most of the time. */
 const SLOW_PROBE_MS = 800;
-/** Issue #22's probes: a 2 s limit (timeoutSeconds: 2), as a slow driver needs one. */
+/** Probes with a 2 s limit (timeoutSeconds: 2), as a slow driver needs one. */
 const BUSY_PROBE_TIMEOUT_MS = 2_000;
 
 /** As many busy attackers as the open-file limit: more than the budget (limit - 64) and its overdraft can hold. */
@@ -166,7 +166,7 @@ interface Subject {
   readonly floor?: boolean;
 }
 
-/** The bare `net` server the sidecar is read against (issue #29). */
+/** The bare `net` server the sidecar is read against. */
 const FLOOR_NAME = 'floor';
 
 interface RoundFigures {
@@ -483,7 +483,7 @@ function printQuotaStartTable(subjects: readonly Subject[], quotaStarts: QuotaSt
   printMarkdownTable(['CPU quota', ...subjects.map((s) => s.name)], rows);
 }
 
-/** Issue #29's goals for ours, against the floor and upstream's CPU per check. */
+/** The resource goals for ours, against the floor and upstream's CPU per check. */
 function printFloorGoals(subjects: readonly Subject[], figures: Map<string, SubjectFigures>, quotaStarts: QuotaStartFigures): void {
   const ours = figures.get('ours')!;
   const floor = figures.get(FLOOR_NAME)!;
@@ -498,9 +498,9 @@ function printFloorGoals(subjects: readonly Subject[], figures: Map<string, Subj
     floorStartMsAtQuota: quotaStarts[FLOOR_NAME][START_QUOTA_MILLICORES],
     oursCpuMsPerCheck: ours.sidecarCpuMsPerCheck,
     upstreamCpuMsPerCheck: theirs ? theirs.sidecarCpuMsPerCheck : Number(args['upstream-cpu-ms']),
-    upstreamSource: theirs ? '--vs, measured' : args['upstream-cpu-ms'] === String(UPSTREAM_CPU_MS_PER_CHECK) ? "issue #29's figure" : '--upstream-cpu-ms',
+    upstreamSource: theirs ? '--vs, measured' : args['upstream-cpu-ms'] === String(UPSTREAM_CPU_MS_PER_CHECK) ? "measured earlier, docs/performance.md" : '--upstream-cpu-ms',
   });
-  process.stdout.write(`Issue #29's goals for ours (the floor: ${subjects.find((s) => s.floor)!.name}, a bare node:net server with ours' V8 options)\n\n`);
+  process.stdout.write(`Resource goals for ours (the floor: ${subjects.find((s) => s.floor)!.name}, a bare node:net server with ours' V8 options)\n\n`);
   printMarkdownTable(
     ['goal', 'figure', 'limit', 'met'],
     goals.map((g) => [g.label, `${g.unit === 'ratio' ? g.figure.toFixed(3) : formatFigure(g.figure)} ${g.unit === 'ratio' ? '' : g.unit}`.trim(), `<= ${g.limit} ${g.unit === 'ratio' ? '' : g.unit}`.trim(), g.met ? 'yes' : 'NO']),

@@ -9,7 +9,7 @@ import { dirname, join, posix, relative } from 'node:path';
 /**
  * What the sidecar may need, as the kernel counts it for the cgroup: the
  * benchmark's worst case, 91.8 MiB RSS with 5,000 attacking connections held
- * (npm run bench, docs/performance.md's final run: Node 24.22.3, the shipped V8 options;
+ * (npm run bench, docs/performance.md: Node 24.22.3, the shipped V8 options;
  * idle 53.3 MiB, 73.5 MiB at the peak of the 16-connection flood), rounded up
  * to 96 MiB (5% headroom). RSS includes the node binary's file-backed pages
  * (about 40 MiB), which the cgroup is charged for too. The example manifests'

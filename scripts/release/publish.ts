@@ -4,8 +4,9 @@
 //   npm run release -- <registry>/<path> [--archive=<file>] [--plain-http] [--authfile=<file>] [--allow-dirty]
 //
 // The tag is the archive's own (v and package.json's version); the digest users pull by is the one
-// `npm run image` printed. Exit 0: pushed and read back equal; 1: not published, the message says
-// why and what to do; 2: bad arguments. Every check that needs no network runs before the push.
+// `npm run image` printed. A tag the registry already holds for another build is refused (TAG_TAKEN).
+// Exit 0: pushed and read back equal; 1: not published, the message says why and what to do; 2: bad
+// arguments. Every check that needs no network runs before the push.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { ARCHIVE_PATH, referenceProblem } from '../image/build';
 import { openReleaseArchive } from './release-archive';
 import { ReleaseError } from './release-error';
-import { checkReachable, pushLayout, ReadBack, RegistryTarget, verifyPushed } from './registry';
+import { checkReachable, publishedIndexDigest, pushLayout, ReadBack, RegistryTarget, requireSkopeo, verifyPushed } from './registry';
 
 export const USAGE = 'usage: npm run release -- <registry>/<path> [--archive=<file>] [--plain-http] [--authfile=<file>] [--allow-dirty]\n';
 
@@ -46,6 +47,12 @@ export function repositoryProblem(repository: string): string | undefined {
   return problem === undefined ? undefined : problem.replace(`"${repository}:v0.0.0" is not <registry>/<path>:<tag> (lower-case path, a tag, no digest)`, `"${repository}" is not <registry>/<path> (a registry host, a lower-case path)`);
 }
 
+/** `file` relative to the working directory when it is below it ("dist/image/..."), else absolute. */
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
+
 /**
  * Checks the archive, pushes it to `options.repository` under its tag and reads it back. Throws
  * ReleaseError (its code says which step failed); nothing is published unless it resolves.
@@ -56,8 +63,20 @@ export async function publishRelease(options: ReleaseOptions): Promise<Published
   try {
     const archive = openReleaseArchive(options.archivePath ?? ARCHIVE_PATH, workDir, options.allowDirty ?? false);
     const tagged = `${options.repository}:${archive.tag}`;
-    log(`release ${archive.tag} of ${path.relative(process.cwd(), archive.archivePath)} (commit ${archive.revision}), image index ${archive.layout.indexDigest}`);
+    log(`release ${archive.tag} of ${displayPath(archive.archivePath)} (commit ${archive.revision}), image index ${archive.layout.indexDigest}`);
+    requireSkopeo();
     await checkReachable(options);
+    // A release tag names one image for good (semver: a released version's contents never change):
+    // users who pulled by tag and by the announced digest must get the same bytes. The same archive
+    // again is safe; another build of the same version is refused before anything is pushed.
+    const published = await publishedIndexDigest(options, archive.tag);
+    if (published !== undefined && published !== archive.layout.indexDigest) {
+      throw new ReleaseError(
+        'TAG_TAKEN',
+        `${tagged} already holds image index ${published}, not this archive's ${archive.layout.indexDigest}: ${archive.tag} was published from another build, and a release tag never moves; nothing was pushed; if ${published} is the release, keep it; otherwise release a new version (npm version patch, docs/releasing.md)`,
+      );
+    }
+    if (published !== undefined) log(`${tagged} already holds this image index: pushing again changes nothing`);
     log(`pushing to ${tagged}${options.plainHttp ? ' over plain HTTP' : ''}`);
     const startedAt = performance.now();
     await pushLayout(archive.layoutDir, options, archive.tag, archive.layout);
@@ -75,6 +94,9 @@ export async function publishRelease(options: ReleaseOptions): Promise<Published
 }
 
 if (require.main === module) {
+  // A reader that closed stdout (`| head -1`, a log collector gone) must not stop a push half way:
+  // the outcome is the exit code and stderr's line, so progress lines it cannot take are dropped.
+  process.stdout.on('error', () => undefined);
   let parsed: { values: { archive?: string; 'plain-http'?: boolean; authfile?: string; 'allow-dirty'?: boolean; help?: boolean }; positionals: string[] };
   try {
     parsed = parseArgs({

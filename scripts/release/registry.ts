@@ -6,7 +6,7 @@
 // configuration by digest. skopeo reads credentials as podman does (`skopeo login`, --authfile,
 // REGISTRY_AUTH_FILE), so the command handles no secret itself.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -42,6 +42,14 @@ export function registryAddress(target: RegistryTarget): { host: string; port: n
   if (registry === 'docker.io') return { host: 'registry-1.docker.io', port: 443 };
   const [host, port] = registry.split(':');
   return { host, port: port === undefined ? (target.plainHttp ? 80 : 443) : Number(port) };
+}
+
+/** Throws TOOL_MISSING unless `skopeo --version` runs: without it every push would fail with no message of its own. */
+export function requireSkopeo(): void {
+  const run = spawnSync('skopeo', ['--version'], { stdio: 'ignore', timeout: READ_BACK_TIMEOUT_MS });
+  if (run.status === 0) return;
+  const reason = run.error ? run.error.message : run.signal ? `killed by ${run.signal}` : `exit status ${run.status}`;
+  throw new ReleaseError('TOOL_MISSING', `skopeo not found or not working (${reason}); install it: apt-get install skopeo; nothing was pushed`, run.error);
 }
 
 /** Resolves once a TCP connection to the registry opens; throws REGISTRY_UNREACHABLE naming the error. */
@@ -90,6 +98,21 @@ function runSkopeo(args: readonly string[], timeoutMs: number, maxBuffer: number
   });
 }
 
+const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+/**
+ * The digest of what `<repository>:<tag>` names in the registry before a push, or undefined when it
+ * cannot be read: an absent tag (the usual case), and also a registry that wants an account to read
+ * or speaks another protocol, which the push then reports with its own reason.
+ */
+export async function publishedIndexDigest(target: RegistryTarget, tag: string): Promise<string | undefined> {
+  try {
+    return sha256(await runSkopeo(['inspect', '--raw', ...registryFlags(target, ''), `docker://${target.repository}:${tag}`], READ_BACK_TIMEOUT_MS, MAX_READ_BACK_BYTES));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Pushes the OCI layout at `layoutDir` (its one image index and every platform) to
  * `<repository>:<tag>`, digests kept. Throws PUSH_REFUSED with skopeo's reason and what to do.
@@ -106,13 +129,16 @@ export async function pushLayout(layoutDir: string, target: RegistryTarget, tag:
   } catch (err) {
     const e = err as { killed?: boolean; stderrText?: string };
     const reason = e.killed ? `did not complete within ${PUSH_TIMEOUT_MS / 60_000} min` : skopeoReason(e.stderrText ?? '');
+    const registry = target.repository.split('/')[0];
     const hint = /server gave HTTP response to HTTPS client/.test(reason)
       ? 'the registry speaks plain HTTP: pass --plain-http if it is a test registry you trust (never for a registry users pull from)'
-      : /unauthorized|authentication required|denied|forbidden/i.test(reason)
-        ? `log in to ${target.repository.split('/')[0]} with an account that may push to ${target.repository} (skopeo login, or --authfile=<file>), and check the path`
-        : /StatusCode: 405|Method not allowed|unsupported/i.test(reason)
-          ? `the registry takes no pushes at ${target.repository} (read-only, or a pull-through mirror): push to the registry itself, and check the path`
-          : `check the path ${target.repository} and that the registry takes pushes there`;
+      : /x509: |tls: failed to verify certificate/.test(reason)
+        ? `the registry's TLS certificate is not trusted on this machine: put the CA that signed it in /etc/containers/certs.d/${registry}/ca.crt (containers-certs.d(5); skopeo reads it) and run the command again; --plain-http skips the verification, for a test registry only`
+        : /unauthorized|authentication required|denied|forbidden/i.test(reason)
+          ? `log in to ${registry} with an account that may push to ${target.repository} (skopeo login, or --authfile=<file>), and check the path`
+          : /StatusCode: 405|Method not allowed|unsupported/i.test(reason)
+            ? `the registry takes no pushes at ${target.repository} (read-only, or a pull-through mirror): push to the registry itself, and check the path`
+            : `check the path ${target.repository} and that the registry takes pushes there`;
     throw new ReleaseError('PUSH_REFUSED', `pushing to ${destination} failed: ${reason}; ${hint}; the tag may be missing or hold an earlier push, so do not announce this release`, err);
   }
   const reported = fs.readFileSync(digestFile, 'utf8').trim();
@@ -132,7 +158,6 @@ async function readBack(target: RegistryTarget, reference: string, config: boole
   }
 }
 
-const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 /** What the registry holds, read back: the digests of the bytes it returned. */
 export interface ReadBack {

@@ -9,8 +9,12 @@ export type ReleaseErrorCode =
   | 'ARCHIVE_NOT_RELEASABLE'
   /** The archive was built from another commit than the one checked out. */
   | 'ARCHIVE_STALE'
+  /** skopeo, which pushes and reads back, is not installed or does not run. */
+  | 'TOOL_MISSING'
   /** No TCP connection to the registry's host and port. */
   | 'REGISTRY_UNREACHABLE'
+  /** The registry already holds another image index under the release's tag; nothing was pushed. */
+  | 'TAG_TAKEN'
   /** The registry answered but the push failed (authentication, permission, a path or operation it refuses). */
   | 'PUSH_REFUSED'
   /** The pushed image could not be read back from the registry. */

@@ -119,7 +119,7 @@ export class CsiConnection {
         this.transport.dropConnection();
         return 'replaced';
       case 'missing':
-        // The old connection may still reach a driver whose socket was deleted (upstream's issue 68): drop it.
+        // The old connection may still reach a driver whose socket was deleted (socket-file.ts): drop it.
         this.transport.dropConnection();
         return socketFileUnusable(this.address, fileState.errno);
       case 'not-a-socket':

@@ -2,9 +2,9 @@
 //
 // A connection to a unix socket outlives the file: a driver whose socket was
 // deleted (or replaced by a new driver instance) still answers on the old
-// connection. Upstream's issue 68 (https://github.com/kubernetes-csi/livenessprobe/issues/68) asks that a removed socket fail the very next
-// check, so every check compares the file's identity (inode and change time)
-// with the one it saw last.
+// connection. Upstream asks that a removed socket fail the very next check
+// (https://github.com/kubernetes-csi/livenessprobe/issues/68), so every check
+// compares the file's identity (inode and change time) with the one it saw last.
 
 import { type Stats, statSync } from 'node:fs';
 

@@ -1,20 +1,18 @@
 // `npm run release` (scripts/release/publish.ts) refusing what is not a release before any network:
 // bad arguments (exit 2 and the usage), and archives that are missing, not OCI archives, built from
 // another commit (an old archive), from a modified tree, or under a tag that is not vX.Y.Z (exit 1,
-// the coded error). The archives are small OCI layouts written here with the labels `npm run image`
-// sets (no layers: nothing is pushed), tarred as the build tars them; the repository named is a port
+// the coded error). The archives are small OCI layouts with the labels `npm run image` sets (no
+// layers; test/helpers/fake-release-archive.ts), tarred as the build tars them; the repository named is a port
 // nothing listens on, so an archive that passed would end in REGISTRY_UNREACHABLE, which the good
 // archive's case shows. The push itself is tested in test/runtime/registry-round-trip.test.ts.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test, TestContext } from 'node:test';
 import packageJson from '../../package.json';
-import { writeLayoutArchive } from '../../scripts/image/oci-layout';
-import { IMAGE_PLATFORMS } from '../../scripts/image/platforms';
+import { FakeRelease, writeFakeReleaseArchive } from '../helpers/fake-release-archive';
 import { REPO_ROOT } from '../helpers/image';
 import { runTool } from '../helpers/run-tool';
 import { makeTempDir } from '../helpers/tmp';
@@ -24,39 +22,9 @@ const RELEASE_COMMAND = path.join(REPO_ROOT, 'dist', 'scripts', 'release', 'publ
 const NOWHERE = '127.0.0.1:1/csi-livenessprobe-ts';
 const USAGE_LINE = /^usage: npm run release -- <registry>\/<path> /m;
 const HEAD = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+const writeArchive = (t: TestContext, release: FakeRelease = {}) => writeFakeReleaseArchive(makeTempDir(t), release);
 
 const release = (args: readonly string[]) => runTool(process.execPath, [RELEASE_COMMAND, ...args]);
-
-interface FakeRelease {
-  readonly tag?: string;
-  readonly version?: string;
-  readonly revision?: string;
-}
-
-/** Writes an OCI archive of one image index, an image per platform with `npm run image`'s labels; returns its path. */
-function writeArchive(t: TestContext, { tag = `v${packageJson.version}`, version = packageJson.version, revision = HEAD }: FakeRelease = {}): string {
-  const dir = makeTempDir(t);
-  const layout = path.join(dir, 'layout');
-  fs.mkdirSync(path.join(layout, 'blobs', 'sha256'), { recursive: true });
-  const blob = (value: unknown, mediaType: string) => {
-    const bytes = Buffer.from(JSON.stringify(value));
-    const hex = createHash('sha256').update(bytes).digest('hex');
-    fs.writeFileSync(path.join(layout, 'blobs', 'sha256', hex), bytes);
-    return { mediaType, digest: `sha256:${hex}`, size: bytes.length };
-  };
-  const manifests = IMAGE_PLATFORMS.map((platform) => {
-    const labels = { 'org.opencontainers.image.version': version, 'org.opencontainers.image.revision': revision };
-    const config = blob({ architecture: platform.architecture, os: platform.os, config: { Labels: labels }, rootfs: { type: 'layers', diff_ids: [] } }, 'application/vnd.oci.image.config.v1+json');
-    const manifest = blob({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [] }, 'application/vnd.oci.image.manifest.v1+json');
-    return { ...manifest, platform: { architecture: platform.architecture, os: platform.os } };
-  });
-  const index = blob({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }, 'application/vnd.oci.image.index.v1+json');
-  fs.writeFileSync(path.join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ ...index, annotations: { 'org.opencontainers.image.ref.name': `registry.example.com/csi-livenessprobe-ts:${tag}` } }] }));
-  fs.writeFileSync(path.join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  const archive = path.join(dir, 'archive.tar');
-  writeLayoutArchive(layout, archive, 0);
-  return archive;
-}
 
 test('bad arguments: exit 2, one line per problem and the usage, before anything is read', async () => {
   const cases: { args: string[]; problem: RegExp }[] = [
@@ -118,4 +86,16 @@ test('an archive of a modified tree is refused unless --allow-dirty; a tag that 
   assert.match(await refused(writeArchive(t, { tag: 'v1.2' }), 'ARCHIVE_NOT_RELEASABLE'), /its tag "v1\.2" is not a release tag/);
   assert.match(await refused(writeArchive(t, { tag: 'v9.9.9' }), 'ARCHIVE_NOT_RELEASABLE'), new RegExp(`the linux/amd64 image's version label is "${packageJson.version.replace(/\./g, '\\.')}", the tag v9\\.9\\.9`));
   await refused(writeArchive(t, { tag: 'v1.0.0-rc.1', version: '1.0.0-rc.1' }), 'REGISTRY_UNREACHABLE');
+});
+
+test('stdout closed by its reader (npm run release | head -1): the command goes on and ends with its own coded error on stderr, no EPIPE crash', async (t) => {
+  const archive = writeArchive(t);
+  const child = spawn(process.execPath, [RELEASE_COMMAND, NOWHERE, `--archive=${archive}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 1, stderr);
+  assert.doesNotMatch(stderr, /EPIPE|Unhandled/, stderr);
+  assert.match(stderr, /^npm run release failed \(REGISTRY_UNREACHABLE\): /, stderr);
 });

@@ -87,7 +87,8 @@ test('one Node.js version: .node-version is every node-linux-<arch> package npm 
 test('Renovate moves every Node.js pin in one change: its Node.js group names .node-version\'s package and every node-linux-<arch>', () => {
   const renovate = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'renovate.json'), 'utf8')) as {
     enabledManagers?: string[];
-    packageRules: { groupName?: string; matchPackageNames?: string[]; allowedVersions?: string }[];
+    packageRules: { groupName?: string; matchPackageNames?: string[]; allowedVersions?: string; schedule?: string[] }[];
+    schedule?: string[];
   };
   // Renovate's nodenv manager reads .node-version and names it "node".
   assert.ok(renovate.enabledManagers?.includes('nodenv') && renovate.enabledManagers.includes('npm'), 'the nodenv and npm managers');
@@ -95,6 +96,10 @@ test('Renovate moves every Node.js pin in one change: its Node.js group names .n
   assert.ok(group, 'a packageRule with groupName "Node.js"');
   assert.deepEqual([...(group.matchPackageNames ?? [])].sort(), ['node', ...NODE_BINARY_PACKAGES].sort());
   assert.equal(group.allowedVersions, `<${Number(ENGINES_NODE_MAJOR) + 1}`, 'patch and minor releases of the supported major only');
+  // A Node.js security release must not wait for the weekly schedule: Renovate's vulnerability alerts
+  // come from advisories on packages (npm's, GitHub's), and none covers the Node.js runtime, so the
+  // group's own schedule is what lets it through (SECURITY.md promises a patch release as soon as CI passes).
+  assert.deepEqual(group.schedule ?? renovate.schedule ?? ['at any time'], ['at any time'], 'the Node.js group is proposed at any time, not on the weekly schedule');
 });
 
 test('the tests run on .node-version (npm puts node-linux-<arch>\'s bin first on PATH)', () => {
