@@ -63,7 +63,7 @@ test('ENTRYPOINT: exec form, /livenessprobe alone (as upstream\'s image); its SE
   assert.deepEqual(config.execArgv, SIDECAR_NODE_OPTIONS);
   assert.equal(config.main, BUNDLE_FILE_NAME, 'a relative main: the blob keeps the path it is given');
   assert.equal(config.execArgvExtension, 'env', 'NODE_OPTIONS extends the options, as for a node command line');
-  assert.equal(config.useCodeCache, false);
+  assert.equal(config.useCodeCache, true, 'V8\'s code cache of the bundle, written by each platform\'s node (scripts/image/sea.ts)');
   assert.equal(config.disableExperimentalSEAWarning, true);
 });
 
