@@ -40,7 +40,7 @@ import { ensureStandInBase, inspectLocalImage, removeReplacedImage, StandInBase 
 export const IMAGE_DIR = path.join(ROOT, 'dist', 'image');
 /** The build context: the bundle, each platform's /livenessprobe, the license files and SBOMs, nothing else. */
 const CONTEXT_DIR = path.join(IMAGE_DIR, 'context');
-/** Where the SEA blob and its configuration are written, outside the context. */
+/** Where each platform's SEA blob and its configuration are written, outside the context. */
 const SEA_WORK_DIR = path.join(IMAGE_DIR, 'sea-work');
 /** The OCI image layout the archive is made from. */
 const LAYOUT_DIR = path.join(IMAGE_DIR, 'layout');
