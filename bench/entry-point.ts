@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   fs.rmSync(WORK_DIR, { recursive: true, force: true });
   const bundle = await bundleSidecar(path.join(WORK_DIR, 'bundle'));
   const node = fetchNodeBinary(platform);
-  const blob = writeSeaBlob(node, bundle.bundlePath, SIDECAR_NODE_OPTIONS, path.join(WORK_DIR, 'sea-work'));
+  const blob = writeSeaBlob(node, platform, bundle.bundlePath, SIDECAR_NODE_OPTIONS, path.join(WORK_DIR, 'sea-work'));
   const sea = await writeSeaExecutable(node, blob, path.join(WORK_DIR, 'livenessprobe'));
   const subjects: QuotaSubject[] = [
     { name: 'sea', command: `${sea.path} ${SUBJECT_ARGS}` },

@@ -8,6 +8,9 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { bundleSidecar, SIDECAR_NODE_OPTIONS } from '../scripts/bundle';
+import { fetchNodeBinary } from '../scripts/image/node-binary';
+import { hostPlatform } from '../scripts/image/platforms';
+import { writeSeaBlob, writeSeaExecutable } from '../scripts/image/sea';
 import { killAndWait, watchExit } from './child-exit';
 import { DRIVER_SCRIPT } from '../scripts/test-driver-path';
 
@@ -23,6 +26,22 @@ const SUBJECT_ARGS = '--csi-address={address} --http-endpoint=127.0.0.1:{port}';
 export async function buildBundleCommand(outDir = path.join(ROOT, 'dist', 'bundle')): Promise<string> {
   const { bundlePath: bundle } = await bundleSidecar(outDir);
   return `${process.execPath} ${OUR_NODE_OPTIONS} ${bundle} ${SUBJECT_ARGS}`;
+}
+
+/**
+ * Builds the bundle into `outDir` and this machine's platform's /livenessprobe from it (the image's
+ * single executable application: the bundle, its V8 code cache and the V8 options,
+ * scripts/image/sea.ts), and returns the command that runs it: the image's entry point, measured.
+ * Throws when the machine has no image platform or a build step fails.
+ */
+export async function buildSeaCommand(outDir = path.join(ROOT, 'dist', 'bundle')): Promise<string> {
+  const platform = hostPlatform();
+  if (!platform) throw new Error(`this machine's architecture (${process.arch}) is none the image is built for: run the bench with --bundle to measure node and the bundle`);
+  const { bundlePath } = await bundleSidecar(outDir);
+  const node = fetchNodeBinary(platform);
+  const blob = writeSeaBlob(node, platform, bundlePath, SIDECAR_NODE_OPTIONS, path.join(outDir, 'sea-work'));
+  const sea = await writeSeaExecutable(node, blob, path.join(outDir, 'livenessprobe'));
+  return `${sea.path} ${SUBJECT_ARGS}`;
 }
 
 export interface Running {

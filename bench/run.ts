@@ -7,6 +7,11 @@
 //                    [--paired-slices 60] [--paired-seconds 1] [--paired-only]
 //                    [--instructions] [--instructions-warm-up 20000] [--instructions-chunks 12]
 //                    [--quota-starts 3] [--upstream-cpu-ms 1.225] [--vs-is-upstream] [--starts-only]
+//                    [--bundle]
+//
+// Ours is the image's entry point: this machine's platform's /livenessprobe, the single
+// executable application with the bundle's V8 code cache (scripts/image/sea.ts); --bundle
+// measures `node <the sidecar's V8 options> <the bundle>` instead.
 //
 // Node's floor is measured in the same run: a bare `net` server
 // with the same V8 options (bench/floor-server.ts), beside ours in the rounds,
@@ -46,7 +51,7 @@ import { measurePairedCpu, PairedCpuFigures, PairedRatio } from './paired-cpu';
 import { median, readContextSwitches, readProcStats } from './proc';
 import { CPU_QUOTAS_MILLICORES, measureQuotaStarts, QuotaStartFigures } from './quota-starts';
 import { judgeFloorGoals, START_ABOVE_FLOOR_LIMIT_MS, START_QUOTA_MILLICORES, UPSTREAM_CPU_MS_PER_CHECK } from './floor-goals';
-import { buildBundleCommand, floorCommand, getStatus, Pair, startDriver, startPair, waitForHealthy } from './processes';
+import { buildBundleCommand, buildSeaCommand, floorCommand, getStatus, Pair, startDriver, startPair, waitForHealthy } from './processes';
 
 const { values: args } = parseArgs({
   options: {
@@ -58,6 +63,7 @@ const { values: args } = parseArgs({
     'abuse-seconds': { type: 'string', default: '15' },
     'abuse-only': { type: 'boolean', default: false },
     'starts-only': { type: 'boolean', default: false },
+    bundle: { type: 'boolean', default: false },
     vs: { type: 'string' },
     'paired-slices': { type: 'string', default: '60' },
     'paired-seconds': { type: 'string', default: '1' },
@@ -522,8 +528,8 @@ async function measureStartsOnly(subjects: readonly Subject[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  // Ours is the bundle the image runs.
-  const subjects: Subject[] = [{ name: 'ours', command: await buildBundleCommand() }];
+  // Ours is the image's /livenessprobe (or, with --bundle, node and the bundle it carries).
+  const subjects: Subject[] = [{ name: 'ours', command: args.bundle ? await buildBundleCommand() : await buildSeaCommand() }];
   if (args.vs) subjects.push({ name: 'theirs', command: args.vs });
   if (args['starts-only']) return measureStartsOnly(subjects);
   if (args.instructions) requireCallgrind();

@@ -40,7 +40,7 @@ import { ensureStandInBase, inspectLocalImage, removeReplacedImage, StandInBase 
 export const IMAGE_DIR = path.join(ROOT, 'dist', 'image');
 /** The build context: the bundle, each platform's /livenessprobe, the license files and SBOMs, nothing else. */
 const CONTEXT_DIR = path.join(IMAGE_DIR, 'context');
-/** Where the SEA blob and its configuration are written, outside the context. */
+/** Where each platform's SEA blob and its configuration are written, outside the context. */
 const SEA_WORK_DIR = path.join(IMAGE_DIR, 'sea-work');
 /** The OCI image layout the archive is made from. */
 const LAYOUT_DIR = path.join(IMAGE_DIR, 'layout');
@@ -77,8 +77,8 @@ export interface BuiltImage {
   readonly archiveBytes: number;
   /** The build context (dist/image/context): the bundle, each platform's /livenessprobe, licenses, SBOMs. */
   readonly contextDir: string;
-  /** The SEA blob injected into every platform's /livenessprobe, and the configuration it was made from. */
-  readonly seaBlob: SeaBlob;
+  /** Each platform's SEA blob (the bundle, its code cache and the options), and the configuration it was made from. */
+  readonly seaBlobs: ReadonlyMap<ImagePlatform, SeaBlob>;
   readonly buildMs: number;
 }
 
@@ -199,7 +199,7 @@ export async function buildImage(options: BuildOptions = {}): Promise<BuiltImage
   const bundle = await bundleSidecar(CONTEXT_DIR);
   const sidecar = sidecarFacts(bundle);
   const baseImage = dockerfileBaseImage();
-  const { executables, blob: seaBlob } = await writeImageExecutables(CONTEXT_DIR, bundle.bundlePath, SIDECAR_NODE_OPTIONS, SEA_WORK_DIR);
+  const { executables, blobs: seaBlobs } = await writeImageExecutables(CONTEXT_DIR, bundle.bundlePath, SIDECAR_NODE_OPTIONS, SEA_WORK_DIR);
 
   const built: { platform: ImagePlatform; localName: string; id: string; base: StandInBase | undefined; contextSbom: string }[] = [];
   for (const platform of IMAGE_PLATFORMS) {
@@ -241,7 +241,7 @@ export async function buildImage(options: BuildOptions = {}): Promise<BuiltImage
     archivePath,
     archiveBytes: fs.statSync(archivePath).size,
     contextDir: CONTEXT_DIR,
-    seaBlob,
+    seaBlobs,
     buildMs: performance.now() - startedAt,
   };
 }

@@ -77,7 +77,7 @@ export interface SidecarFacts {
 export interface ExecutableFacts {
   /** SHA-256 (hex) of /livenessprobe. */
   readonly sha256: string;
-  /** SHA-256 (hex) of the SEA blob injected (the bundle and the V8 options). */
+  /** SHA-256 (hex) of the SEA blob injected (the bundle, its V8 code cache and the V8 options). */
   readonly blobSha256: string;
   /** The V8 options it starts with (the SEA configuration's execArgv). */
   readonly nodeOptions: readonly string[];

@@ -106,9 +106,10 @@ function assertRunsImageExecutable(t: TestContext, pid: number, platform: BuiltP
   } else {
     assert.equal(exe, SEA_IMAGE_PATH, `the container runs the image's ${SEA_IMAGE_PATH} natively`);
   }
-  const blob = fs.readFileSync(built.seaBlob.blobPath);
-  assert.ok(executable.includes(blob), `${SEA_IMAGE_PATH} carries the SEA blob ${built.seaBlob.blobPath}`);
-  assert.deepEqual(built.seaBlob.config.execArgv, SIDECAR_NODE_OPTIONS);
+  const seaBlob = built.seaBlobs.get(platform.platform)!;
+  const blob = fs.readFileSync(seaBlob.blobPath);
+  assert.ok(executable.includes(blob), `${SEA_IMAGE_PATH} carries the SEA blob ${seaBlob.blobPath}`);
+  assert.deepEqual(seaBlob.config.execArgv, SIDECAR_NODE_OPTIONS);
   for (const option of SIDECAR_NODE_OPTIONS) assert.ok(blob.includes(Buffer.from(option)), `the blob carries ${option}`);
   logFigure(t, `${platformName(platform.platform)}: process ${pid} executable ${exe}${emulator ? ` (emulator for ${platformName(platform.platform)})` : ''}`);
 }

@@ -284,7 +284,7 @@ for (const platform of IMAGE_PLATFORMS) {
     assert.equal(property(sidecar, 'bundle-sha256'), sha256(first.contextBundle));
     assert.equal(property(sidecar, 'node-options'), SIDECAR_NODE_OPTIONS.join(' '));
     // The blob holds the bundle's text as is: the executable carries the bundle the SBOM hashes, inside the blob it hashes.
-    const blobPath = path.join(first.checkout, 'dist', 'image', 'sea-work', 'sea.blob');
+    const blobPath = path.join(first.checkout, 'dist', 'image', 'sea-work', `sea-${platform.architecture}.blob`);
     assert.equal(property(sidecar, 'sea-blob-sha256'), sha256(blobPath));
     const blob = fs.readFileSync(blobPath);
     assert.ok(executable.includes(blob), `${SEA_IMAGE_PATH} carries the blob`);

@@ -63,7 +63,9 @@ test('ENTRYPOINT: exec form, /livenessprobe alone (as upstream\'s image); its SE
   assert.deepEqual(config.execArgv, SIDECAR_NODE_OPTIONS);
   assert.equal(config.main, BUNDLE_FILE_NAME, 'a relative main: the blob keeps the path it is given');
   assert.equal(config.execArgvExtension, 'env', 'NODE_OPTIONS extends the options, as for a node command line');
-  assert.equal(config.useCodeCache, false);
+  assert.equal(config.useCodeCache, true, 'V8\'s code cache of the bundle, written by each platform\'s node (scripts/image/sea.ts)');
+  // The build's node fixes V8's seed so that the cache is the same bytes every time; the sidecar must not (a known string-hash seed lets clients craft colliding keys).
+  assert.ok(!config.execArgv.some((option) => /^--(random|hash)-seed\b/.test(option)), `the sidecar starts with V8's random seed per process: ${config.execArgv.join(' ')}`);
   assert.equal(config.disableExperimentalSEAWarning, true);
 });
 
