@@ -137,6 +137,24 @@ describe('"Still connecting" names the last connect error and what to do', { con
       ),
     );
   });
+
+  // A TCP address whose host name does not resolve never opened a connection: the call that waited on it
+  // must say so (not "lost the connection during the call") and carry getaddrinfo's code to the hint.
+  // ".invalid" never resolves (RFC 6761 section 6.4); a resolver that cannot be reached gives EAI_AGAIN.
+  test('ENOTFOUND on TCP: the host name in --csi-address does not resolve', async (t) => {
+    const address = 'csi-driver.invalid:10000';
+    const sidecar = Sidecar.spawn(t, [`--csi-address=${address}`, '--http-endpoint=127.0.0.1:0']);
+    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
+    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    assert.match(
+      line,
+      stillConnectingLine(
+        address,
+        `rpc error: code = Unavailable desc = connection to ${escapeForRegExp(address)} failed: getaddrinfo (ENOTFOUND|EAI_AGAIN) csi-driver\\.invalid`,
+        `(the host name in ${escapeForRegExp(address)} does not resolve: check the name in --csi-address|the name lookup for ${escapeForRegExp(address)} failed for now [^"]*)`,
+      ),
+    );
+  });
 });
 
 /** A loopback port nothing listens on: one the kernel just handed out and that was closed again. */
