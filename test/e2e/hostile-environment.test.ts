@@ -19,6 +19,9 @@ import { DIST_COMMAND, runSidecarToExit, Sidecar, SHIPPED_OPTIONS_COMMAND } from
 import { makeTempDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
 
+/** The distroless "nonroot" user and group, which hardened images run as. */
+const NON_ROOT_ID = 65532;
+
 test('SIGUSR1 and SIGUSR2 are ignored: no inspector port opens, /healthz still answers', async (t) => {
   const { sidecar } = await startDriverAndSidecar(t, { sidecarArgs: ['-v=2'], command: SHIPPED_OPTIONS_COMMAND });
   const pid = sidecar.process.pid!;
@@ -63,6 +66,21 @@ for (const length of [107, 108, 200]) {
     assert.equal((await sidecar.request()).status, 200);
   });
 }
+
+// A socket directory that others may search but not list (mode 0711): connect() by path needs only the
+// search permission, so the long path's directory descriptor must too (O_PATH), or the sidecar is refused
+// (EACCES) a socket that a short path in the same directory would reach.
+test('a 200-byte socket path in a directory the sidecar may search but not list (0711) is connected to', async (t) => {
+  const base = makeTempDir(t);
+  fs.chmodSync(base, 0o755);
+  const socketPath = socketPathOfLength(base, 200);
+  await driverAt(t, socketPath, 'right.csi.example.com');
+  fs.chmodSync(socketPath, 0o777);
+  fs.chmodSync(path.dirname(socketPath), 0o711);
+  const sidecar = await Sidecar.start(t, [`--csi-address=${socketPath}`], 15_000, { ...DIST_COMMAND, uid: NON_ROOT_ID, gid: NON_ROOT_ID });
+  assert.match(sidecar.stderr.text, /"CSI driver name" driver="right\.csi\.example\.com"/);
+  assert.equal((await sidecar.request()).status, 200);
+});
 
 test('a socket path that cannot be reached (longer than 107 bytes with an 86-byte file name): usage error, exit 2', async () => {
   const socketPath = `/tmp/${'d'.repeat(30)}/${'s'.repeat(81)}.sock`;
