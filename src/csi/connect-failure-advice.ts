@@ -92,6 +92,15 @@ function advisePermissionDenied(socketPath: string): string {
     return `permission denied, and the socket could not be examined (${(err as NodeJS.ErrnoException).code ?? String(err)}); the sidecar runs as ${sidecar}`;
   }
   const facts = `permission denied: the socket is owned by ${describeOwnerAndMode(socketStats)}; the sidecar runs as ${sidecar}`;
+  if (!isAccessible(socketPath, constants.W_OK) && process.getuid?.() === 0) {
+    // Root is refused only without CAP_DAC_OVERRIDE (a securityContext that drops all capabilities): "run as
+    // root" is then no fix, the socket's owner or the capability is.
+    return (
+      `${facts}, without the capability CAP_DAC_OVERRIDE (the container's capabilities are dropped), so the socket's mode binds root too, and connect() needs write permission on the socket. ` +
+      `Run the sidecar as the socket's owner (runAsUser: ${socketStats.uid}), or add CAP_DAC_OVERRIDE to this container's capabilities, ` +
+      'or have the driver make the socket group-writable (0660) for a group the sidecar has (the pod\'s supplementalGroups or runAsGroup)'
+    );
+  }
   if (!isAccessible(socketPath, constants.W_OK)) {
     return (
       `${facts}, and connect() needs write permission on the socket. ` +

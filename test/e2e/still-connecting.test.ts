@@ -16,6 +16,13 @@ import { makeTempDir } from '../helpers/tmp';
 /** The distroless "nonroot" user and group, which hardened images run as. */
 const NON_ROOT_ID = 65532;
 const AS_NON_ROOT: SidecarCommand = { ...DIST_COMMAND, uid: NON_ROOT_ID, gid: NON_ROOT_ID };
+/** A driver that runs as a non-root user of its own. */
+const DRIVER_UID = 1000;
+/** Root with no capabilities at all (util-linux's setpriv empties the bounding and inheritable sets before exec). */
+const AS_ROOT_WITHOUT_CAPABILITIES: SidecarCommand = {
+  executable: 'setpriv',
+  leadingArgs: ['--inh-caps=-all', '--bounding-set=-all', '--', DIST_COMMAND.executable, ...DIST_COMMAND.leadingArgs],
+};
 /** The first warning comes 10 s after start-up; the margin covers a loaded machine. */
 const FIRST_WARNING_WITHIN_MS = 15_000;
 
@@ -58,6 +65,30 @@ describe('"Still connecting" names the last connect error and what to do', { con
     fs.chmodSync(socketPath, 0o660);
     await sidecar.waitForLog(/"CSI driver name"/, 10_000);
     assert.equal((await sidecar.request()).status, 200);
+  });
+
+  // Root is refused a socket only when its capabilities are dropped (a securityContext with
+  // `capabilities: drop: [ALL]` and no runAsUser): "run it as root" is then no fix.
+  test('EACCES as root without capabilities: names the missing CAP_DAC_OVERRIDE and the socket owner\'s uid, not "run as root"', async (t) => {
+    const socketPath = path.join(makeSearchableDir(t), 'csi.sock');
+    await FakeDriver.start(t, socketPath);
+    // A driver running as uid 1000 with umask 022.
+    fs.chownSync(socketPath, DRIVER_UID, DRIVER_UID);
+    fs.chmodSync(socketPath, 0o755);
+    const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0'], AS_ROOT_WITHOUT_CAPABILITIES);
+    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
+    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    assert.match(
+      line,
+      stillConnectingLine(
+        `unix://${socketPath}`,
+        `rpc error: code = Unavailable desc = connect EACCES ${escapeForRegExp(socketPath)} \\(permission denied on the CSI driver socket\\)`,
+        `permission denied: the socket is owned by ${DRIVER_UID}:${DRIVER_UID}, mode 0755; the sidecar runs as uid 0, gid 0, no supplementary groups, ` +
+          'without the capability CAP_DAC_OVERRIDE \\(the container\'s capabilities are dropped\\), so the socket\'s mode binds root too, and connect\\(\\) needs write permission on the socket\\. ' +
+          `Run the sidecar as the socket's owner \\(runAsUser: ${DRIVER_UID}\\), or add CAP_DAC_OVERRIDE to this container's capabilities, ` +
+          "or have the driver make the socket group-writable \\(0660\\) for a group the sidecar has \\(the pod's supplementalGroups or runAsGroup\\)",
+      ),
+    );
   });
 
   test('EACCES from a directory: names the directory the sidecar may not search', async (t) => {
