@@ -110,6 +110,27 @@ describe('"Still connecting" names the last connect error and what to do', { con
     );
   });
 
+  test('EACCES through a symbolic link: names the link\'s target and its directory the sidecar may not search', async (t) => {
+    const hiddenDir = makeTempDir(t); // 0700, root's
+    const socketPath = path.join(hiddenDir, 'csi.sock');
+    await FakeDriver.start(t, socketPath);
+    fs.chmodSync(socketPath, 0o777);
+    const linkPath = path.join(makeSearchableDir(t), 'csi.sock');
+    fs.symlinkSync(socketPath, linkPath);
+    const sidecar = Sidecar.spawn(t, [`--csi-address=${linkPath}`, '--http-endpoint=127.0.0.1:0'], AS_NON_ROOT);
+    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
+    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    assert.match(
+      line,
+      stillConnectingLine(
+        `unix://${linkPath}`,
+        `rpc error: code = Unavailable desc = connect EACCES ${escapeForRegExp(linkPath)} \\(permission denied on the CSI driver socket\\)`,
+        `permission denied \\(${escapeForRegExp(linkPath)} is a symbolic link to ${escapeForRegExp(socketPath)}\\): the directory ${escapeForRegExp(hiddenDir)} \\(owner 0:0, mode 0700\\) ` +
+          `does not let the sidecar \\(uid ${NON_ROOT_ID}, gid ${NON_ROOT_ID}, no supplementary groups\\) search it \\(x permission\\)[^"]*`,
+      ),
+    );
+  });
+
   test('ENOENT: the socket does not exist yet, or the sidecar looks elsewhere', async (t) => {
     const socketPath = path.join(makeSearchableDir(t), 'csi.sock');
     const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0'], AS_NON_ROOT);
@@ -122,6 +143,24 @@ describe('"Still connecting" names the last connect error and what to do', { con
         `rpc error: code = Unavailable desc = connect ENOENT ${escapeForRegExp(socketPath)} \\(the CSI driver socket does not exist\\)`,
         'the socket does not exist \\(yet\\): the CSI driver has not created it \\(still starting, or exited before listening\\), or the driver listens elsewhere: ' +
           "--csi-address and both containers' volume mounts must name the same file",
+      ),
+    );
+  });
+
+  test('ENOENT through a dangling symbolic link: names the link\'s target', async (t) => {
+    const target = path.join(makeSearchableDir(t), 'csi.sock');
+    const linkPath = path.join(makeSearchableDir(t), 'csi.sock');
+    fs.symlinkSync(target, linkPath);
+    const sidecar = Sidecar.spawn(t, [`--csi-address=${linkPath}`, '--http-endpoint=127.0.0.1:0'], AS_NON_ROOT);
+    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
+    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    assert.match(
+      line,
+      stillConnectingLine(
+        `unix://${linkPath}`,
+        '[^"]*connect ENOENT[^"]*',
+        `${escapeForRegExp(linkPath)} is a symbolic link to ${escapeForRegExp(target)}, which does not exist: the CSI driver has not created its socket there \\(yet\\), ` +
+          'or the link names another file than the one the driver listens on',
       ),
     );
   });
