@@ -38,6 +38,17 @@ test('SIGUSR1 and SIGUSR2 are ignored: no inspector port opens, /healthz still a
   assert.equal(sidecar.process.exitCode, null);
 });
 
+// Upstream's process is listed as "livenessprobe" by ps, top and pgrep; Node.js 24 renames its main thread
+// "MainThread", which would hide ours from `pgrep livenessprobe`. The image's /livenessprobe is named
+// "livenessprobe" the same way (test/runtime/image-runtime.test.ts); here the executable is node.
+test('the process is named after its executable in /proc/<pid>/comm (ps, pgrep), with its flags intact in cmdline', async (t) => {
+  const { sidecar } = await startDriverAndSidecar(t);
+  const pid = sidecar.process.pid!;
+  assert.equal(fs.readFileSync(`/proc/${pid}/comm`, 'utf8'), `${path.basename(process.execPath).slice(0, 15)}\n`);
+  const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  assert.ok(cmdline.some((arg) => arg.startsWith('--csi-address=')), cmdline.join(' '));
+});
+
 /** Makes directories under `base` so that the returned socket path is exactly `length` bytes. */
 function socketPathOfLength(base: string, length: number): string {
   let dir = base;
