@@ -9,6 +9,7 @@ import { FlagError } from './go/flags';
 import { ignoreUserSignals } from './ignored-signals';
 import { Logger } from './log/logger';
 import { nodeOptionsNotice } from './node-options-notice';
+import { restoreProcessName } from './process-name';
 import { exitOnSignals } from './shutdown';
 import { RunningSidecar, SidecarListenError, startSidecar } from './sidecar';
 import { versionLine } from './version';
@@ -58,6 +59,8 @@ export async function main(): Promise<void> {
     infoStream: options.splitStream ? process.stdout : process.stderr,
   });
   ignoreUserSignals(logger);
+  const unnamed = restoreProcessName();
+  if (unnamed !== undefined) logger.infoAt(4, unnamed);
   const nodeOptions = nodeOptionsNotice(process.env);
   if (nodeOptions) logger.warning(nodeOptions.message, nodeOptions.fields);
   for (const notice of options.notices) logger.warning(notice);

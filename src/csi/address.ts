@@ -25,12 +25,21 @@ export interface TcpEndpoint {
   readonly port: number;
 }
 
+/**
+ * The longest address taken, in bytes: Linux resolves no path longer than PATH_MAX (4096 with its NUL),
+ * so a longer socket path is never reached, and a host name has at most 253. The bound also keeps the
+ * "Still connecting" line, which names the address, far below the 16 KiB at which runtimes split lines.
+ */
+const MAX_ADDRESS_BYTES = 4095;
+
 /** gRPC's port when a target names none. */
 const GRPC_DEFAULT_PORT = 443;
 
 /** Returns the normalised address, or what is wrong with it. */
 export function normalizeCsiAddress(original: string): CsiAddress | string {
+  const tooLong = (bytes: number) => `the address is ${bytes} bytes; at most ${MAX_ADDRESS_BYTES} are taken (Linux's PATH_MAX); give a shorter --csi-address`;
   const unixSocket = (socketPath: string): CsiAddress | string =>
+    (Buffer.byteLength(socketPath) > MAX_ADDRESS_BYTES ? tooLong(Buffer.byteLength(socketPath)) : undefined) ??
     unreachableSocketPathReason(socketPath) ?? {
       original,
       socketPath,
@@ -38,6 +47,7 @@ export function normalizeCsiAddress(original: string): CsiAddress | string {
       tcp: undefined,
     };
   const tcpTarget = (hostPort: string): CsiAddress | string => {
+    if (Buffer.byteLength(original) > MAX_ADDRESS_BYTES) return tooLong(Buffer.byteLength(original));
     const tcp = parseHostPort(hostPort);
     if (tcp === undefined) return `"${hostPort}" is not host:port`;
     return { original, socketPath: undefined, display: original, tcp };

@@ -8,8 +8,8 @@
 // a permission problem the file's owner and mode are read and set against the
 // sidecar's own user and groups, since that is what decides the fix.
 
-import { accessSync, constants, existsSync, type Stats, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { accessSync, constants, existsSync, readlinkSync, type Stats, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import type { CsiAddress } from './address';
 
@@ -69,6 +69,10 @@ function systemErrorText(systemCode: string): string {
 }
 
 function adviseMissingSocket(socketPath: string): string {
+  const linkTarget = finalLinkTarget(socketPath);
+  if (linkTarget !== undefined) {
+    return `${socketPath} is a symbolic link to ${linkTarget}, which does not exist: the CSI driver has not created its socket there (yet), or the link names another file than the one the driver listens on`;
+  }
   const directory = dirname(socketPath);
   if (!existsSync(directory)) {
     return `the socket's directory ${directory} does not exist: the volume shared with the CSI driver is not mounted there in this container; check the volume mount and --csi-address`;
@@ -78,10 +82,12 @@ function adviseMissingSocket(socketPath: string): string {
 
 function advisePermissionDenied(socketPath: string): string {
   const sidecar = describeSidecarIdentity();
-  const directory = firstUnsearchableDirectory(socketPath);
+  const linkTarget = finalLinkTarget(socketPath);
+  const directory = firstUnsearchableDirectory(socketPath) ?? (linkTarget === undefined ? undefined : firstUnsearchableDirectory(linkTarget));
   if (directory !== undefined) {
+    const via = linkTarget === undefined ? '' : ` (${socketPath} is a symbolic link to ${linkTarget})`;
     return (
-      `permission denied: the directory ${directory.path} (owner ${describeOwnerAndMode(directory.stats)}) does not let the sidecar (${sidecar}) search it (x permission), so the socket in it cannot be reached; ` +
+      `permission denied${via}: the directory ${directory.path} (owner ${describeOwnerAndMode(directory.stats)}) does not let the sidecar (${sidecar}) search it (x permission), so the socket in it cannot be reached; ` +
       "give one of the sidecar's groups x on it, or run the sidecar as the directory's owner"
     );
   }
@@ -92,6 +98,15 @@ function advisePermissionDenied(socketPath: string): string {
     return `permission denied, and the socket could not be examined (${(err as NodeJS.ErrnoException).code ?? String(err)}); the sidecar runs as ${sidecar}`;
   }
   const facts = `permission denied: the socket is owned by ${describeOwnerAndMode(socketStats)}; the sidecar runs as ${sidecar}`;
+  if (!isAccessible(socketPath, constants.W_OK) && process.getuid?.() === 0) {
+    // Root is refused only without CAP_DAC_OVERRIDE (a securityContext that drops all capabilities): "run as
+    // root" is then no fix, the socket's owner or the capability is.
+    return (
+      `${facts}, without the capability CAP_DAC_OVERRIDE (the container's capabilities are dropped), so the socket's mode binds root too, and connect() needs write permission on the socket. ` +
+      `Run the sidecar as the socket's owner (runAsUser: ${socketStats.uid}), or add CAP_DAC_OVERRIDE to this container's capabilities, ` +
+      'or have the driver make the socket group-writable (0660) for a group the sidecar has (the pod\'s supplementalGroups or runAsGroup)'
+    );
+  }
   if (!isAccessible(socketPath, constants.W_OK)) {
     return (
       `${facts}, and connect() needs write permission on the socket. ` +
@@ -100,6 +115,29 @@ function advisePermissionDenied(socketPath: string): string {
     );
   }
   return `${facts}, whose mode allows it to write, so a security module (SELinux, AppArmor) or a seccomp profile refused connect(); look at the node's audit log`;
+}
+
+/** Symbolic links followed at most, as Linux's path walk follows at most 40 (path_resolution(7)). */
+const MAX_LINKS_FOLLOWED = 40;
+
+/**
+ * Where `socketPath` leads when it is a symbolic link (or a chain of them), as an absolute path;
+ * undefined when it is none. Only the last component is followed: readlink needs the search permission
+ * on the link's own directory only, so the target is found even when its directory may not be searched
+ * (the case worth naming). Stops at the first link that cannot be read.
+ */
+function finalLinkTarget(socketPath: string): string | undefined {
+  let current = socketPath;
+  for (let hop = 0; hop < MAX_LINKS_FOLLOWED; hop++) {
+    let target: string;
+    try {
+      target = readlinkSync(current);
+    } catch {
+      break; // not a link (EINVAL), or gone
+    }
+    current = resolve(dirname(current), target);
+  }
+  return current === socketPath ? undefined : current;
 }
 
 /** "0:0, mode 0755": owner uid:gid and the permission bits in octal. */

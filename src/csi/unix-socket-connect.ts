@@ -9,6 +9,15 @@ import { close, constants, openSync } from 'node:fs';
 import { connect, type OnReadOpts, Socket } from 'node:net';
 import { basename, dirname } from 'node:path';
 
+/**
+ * Linux's O_PATH (open(2); fs.constants lacks it): a descriptor that only locates the directory, which
+ * needs the search permission on it as connect() by path does, where O_RDONLY also needs read permission
+ * and would refuse a sidecar a socket in a directory it may search but not list (mode 0711). Elsewhere
+ * /proc/self/fd does not exist either, and O_RDONLY is kept.
+ */
+const O_PATH_LINUX = 0o10000000;
+const DIRECTORY_DESCRIPTOR_FLAGS = (process.platform === 'linux' ? O_PATH_LINUX : constants.O_RDONLY) | constants.O_DIRECTORY;
+
 /** The longest socket path connect() takes: sockaddr_un.sun_path is 108 bytes with its NUL. */
 const MAX_SOCKET_PATH_BYTES = 107;
 /** "/proc/self/fd/" and a descriptor number of up to 7 digits, and "/". */
@@ -31,7 +40,7 @@ export function connectUnixSocket(socketPath: string, onread?: OnReadOpts): Sock
   if (Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH_BYTES) return connect({ path: socketPath, onread });
   let directoryFd: number;
   try {
-    directoryFd = openSync(dirname(socketPath), constants.O_RDONLY | constants.O_DIRECTORY);
+    directoryFd = openSync(dirname(socketPath), DIRECTORY_DESCRIPTOR_FLAGS);
   } catch (err) {
     // Reported as connect() would report the socket missing, so the check's text is the same.
     const failure = Object.assign(new Error(`connect ${(err as NodeJS.ErrnoException).code} ${socketPath}`), {

@@ -19,6 +19,9 @@ import { DIST_COMMAND, runSidecarToExit, Sidecar, SHIPPED_OPTIONS_COMMAND } from
 import { makeTempDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
 
+/** The distroless "nonroot" user and group, which hardened images run as. */
+const NON_ROOT_ID = 65532;
+
 test('SIGUSR1 and SIGUSR2 are ignored: no inspector port opens, /healthz still answers', async (t) => {
   const { sidecar } = await startDriverAndSidecar(t, { sidecarArgs: ['-v=2'], command: SHIPPED_OPTIONS_COMMAND });
   const pid = sidecar.process.pid!;
@@ -33,6 +36,17 @@ test('SIGUSR1 and SIGUSR2 are ignored: no inspector port opens, /healthz still a
   assert.doesNotMatch(sidecar.stderr.text, /Debugger listening/);
   assert.equal((await sidecar.request()).status, 200);
   assert.equal(sidecar.process.exitCode, null);
+});
+
+// Upstream's process is listed as "livenessprobe" by ps, top and pgrep; Node.js 24 renames its main thread
+// "MainThread", which would hide ours from `pgrep livenessprobe`. The image's /livenessprobe is named
+// "livenessprobe" the same way (test/runtime/image-runtime.test.ts); here the executable is node.
+test('the process is named after its executable in /proc/<pid>/comm (ps, pgrep), with its flags intact in cmdline', async (t) => {
+  const { sidecar } = await startDriverAndSidecar(t);
+  const pid = sidecar.process.pid!;
+  assert.equal(fs.readFileSync(`/proc/${pid}/comm`, 'utf8'), `${path.basename(process.execPath).slice(0, 15)}\n`);
+  const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  assert.ok(cmdline.some((arg) => arg.startsWith('--csi-address=')), cmdline.join(' '));
 });
 
 /** Makes directories under `base` so that the returned socket path is exactly `length` bytes. */
@@ -63,6 +77,21 @@ for (const length of [107, 108, 200]) {
     assert.equal((await sidecar.request()).status, 200);
   });
 }
+
+// A socket directory that others may search but not list (mode 0711): connect() by path needs only the
+// search permission, so the long path's directory descriptor must too (O_PATH), or the sidecar is refused
+// (EACCES) a socket that a short path in the same directory would reach.
+test('a 200-byte socket path in a directory the sidecar may search but not list (0711) is connected to', async (t) => {
+  const base = makeTempDir(t);
+  fs.chmodSync(base, 0o755);
+  const socketPath = socketPathOfLength(base, 200);
+  await driverAt(t, socketPath, 'right.csi.example.com');
+  fs.chmodSync(socketPath, 0o777);
+  fs.chmodSync(path.dirname(socketPath), 0o711);
+  const sidecar = await Sidecar.start(t, [`--csi-address=${socketPath}`], 15_000, { ...DIST_COMMAND, uid: NON_ROOT_ID, gid: NON_ROOT_ID });
+  assert.match(sidecar.stderr.text, /"CSI driver name" driver="right\.csi\.example\.com"/);
+  assert.equal((await sidecar.request()).status, 200);
+});
 
 test('a socket path that cannot be reached (longer than 107 bytes with an 86-byte file name): usage error, exit 2', async () => {
   const socketPath = `/tmp/${'d'.repeat(30)}/${'s'.repeat(81)}.sock`;

@@ -16,6 +16,13 @@ import { makeTempDir } from '../helpers/tmp';
 /** The distroless "nonroot" user and group, which hardened images run as. */
 const NON_ROOT_ID = 65532;
 const AS_NON_ROOT: SidecarCommand = { ...DIST_COMMAND, uid: NON_ROOT_ID, gid: NON_ROOT_ID };
+/** A driver that runs as a non-root user of its own. */
+const DRIVER_UID = 1000;
+/** Root with no capabilities at all (util-linux's setpriv empties the bounding and inheritable sets before exec). */
+const AS_ROOT_WITHOUT_CAPABILITIES: SidecarCommand = {
+  executable: 'setpriv',
+  leadingArgs: ['--inh-caps=-all', '--bounding-set=-all', '--', DIST_COMMAND.executable, ...DIST_COMMAND.leadingArgs],
+};
 /** The first warning comes 10 s after start-up; the margin covers a loaded machine. */
 const FIRST_WARNING_WITHIN_MS = 15_000;
 
@@ -60,6 +67,30 @@ describe('"Still connecting" names the last connect error and what to do', { con
     assert.equal((await sidecar.request()).status, 200);
   });
 
+  // Root is refused a socket only when its capabilities are dropped (a securityContext with
+  // `capabilities: drop: [ALL]` and no runAsUser): "run it as root" is then no fix.
+  test('EACCES as root without capabilities: names the missing CAP_DAC_OVERRIDE and the socket owner\'s uid, not "run as root"', async (t) => {
+    const socketPath = path.join(makeSearchableDir(t), 'csi.sock');
+    await FakeDriver.start(t, socketPath);
+    // A driver running as uid 1000 with umask 022.
+    fs.chownSync(socketPath, DRIVER_UID, DRIVER_UID);
+    fs.chmodSync(socketPath, 0o755);
+    const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0'], AS_ROOT_WITHOUT_CAPABILITIES);
+    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
+    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    assert.match(
+      line,
+      stillConnectingLine(
+        `unix://${socketPath}`,
+        `rpc error: code = Unavailable desc = connect EACCES ${escapeForRegExp(socketPath)} \\(permission denied on the CSI driver socket\\)`,
+        `permission denied: the socket is owned by ${DRIVER_UID}:${DRIVER_UID}, mode 0755; the sidecar runs as uid 0, gid 0, no supplementary groups, ` +
+          'without the capability CAP_DAC_OVERRIDE \\(the container\'s capabilities are dropped\\), so the socket\'s mode binds root too, and connect\\(\\) needs write permission on the socket\\. ' +
+          `Run the sidecar as the socket's owner \\(runAsUser: ${DRIVER_UID}\\), or add CAP_DAC_OVERRIDE to this container's capabilities, ` +
+          "or have the driver make the socket group-writable \\(0660\\) for a group the sidecar has \\(the pod's supplementalGroups or runAsGroup\\)",
+      ),
+    );
+  });
+
   test('EACCES from a directory: names the directory the sidecar may not search', async (t) => {
     const dir = makeTempDir(t); // 0700, root's
     const socketPath = path.join(dir, 'csi.sock');
@@ -79,6 +110,27 @@ describe('"Still connecting" names the last connect error and what to do', { con
     );
   });
 
+  test('EACCES through a symbolic link: names the link\'s target and its directory the sidecar may not search', async (t) => {
+    const hiddenDir = makeTempDir(t); // 0700, root's
+    const socketPath = path.join(hiddenDir, 'csi.sock');
+    await FakeDriver.start(t, socketPath);
+    fs.chmodSync(socketPath, 0o777);
+    const linkPath = path.join(makeSearchableDir(t), 'csi.sock');
+    fs.symlinkSync(socketPath, linkPath);
+    const sidecar = Sidecar.spawn(t, [`--csi-address=${linkPath}`, '--http-endpoint=127.0.0.1:0'], AS_NON_ROOT);
+    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
+    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    assert.match(
+      line,
+      stillConnectingLine(
+        `unix://${linkPath}`,
+        `rpc error: code = Unavailable desc = connect EACCES ${escapeForRegExp(linkPath)} \\(permission denied on the CSI driver socket\\)`,
+        `permission denied \\(${escapeForRegExp(linkPath)} is a symbolic link to ${escapeForRegExp(socketPath)}\\): the directory ${escapeForRegExp(hiddenDir)} \\(owner 0:0, mode 0700\\) ` +
+          `does not let the sidecar \\(uid ${NON_ROOT_ID}, gid ${NON_ROOT_ID}, no supplementary groups\\) search it \\(x permission\\)[^"]*`,
+      ),
+    );
+  });
+
   test('ENOENT: the socket does not exist yet, or the sidecar looks elsewhere', async (t) => {
     const socketPath = path.join(makeSearchableDir(t), 'csi.sock');
     const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0'], AS_NON_ROOT);
@@ -91,6 +143,24 @@ describe('"Still connecting" names the last connect error and what to do', { con
         `rpc error: code = Unavailable desc = connect ENOENT ${escapeForRegExp(socketPath)} \\(the CSI driver socket does not exist\\)`,
         'the socket does not exist \\(yet\\): the CSI driver has not created it \\(still starting, or exited before listening\\), or the driver listens elsewhere: ' +
           "--csi-address and both containers' volume mounts must name the same file",
+      ),
+    );
+  });
+
+  test('ENOENT through a dangling symbolic link: names the link\'s target', async (t) => {
+    const target = path.join(makeSearchableDir(t), 'csi.sock');
+    const linkPath = path.join(makeSearchableDir(t), 'csi.sock');
+    fs.symlinkSync(target, linkPath);
+    const sidecar = Sidecar.spawn(t, [`--csi-address=${linkPath}`, '--http-endpoint=127.0.0.1:0'], AS_NON_ROOT);
+    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
+    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    assert.match(
+      line,
+      stillConnectingLine(
+        `unix://${linkPath}`,
+        '[^"]*connect ENOENT[^"]*',
+        `${escapeForRegExp(linkPath)} is a symbolic link to ${escapeForRegExp(target)}, which does not exist: the CSI driver has not created its socket there \\(yet\\), ` +
+          'or the link names another file than the one the driver listens on',
       ),
     );
   });
@@ -134,6 +204,24 @@ describe('"Still connecting" names the last connect error and what to do', { con
         address,
         `[^"]*ECONNREFUSED[^"]*`,
         `nothing accepts connections at ${escapeForRegExp(address)}: the CSI driver is not running, or listens on another address or port`,
+      ),
+    );
+  });
+
+  // A TCP address whose host name does not resolve never opened a connection: the call that waited on it
+  // must say so (not "lost the connection during the call") and carry getaddrinfo's code to the hint.
+  // ".invalid" never resolves (RFC 6761 section 6.4); a resolver that cannot be reached gives EAI_AGAIN.
+  test('ENOTFOUND on TCP: the host name in --csi-address does not resolve', async (t) => {
+    const address = 'csi-driver.invalid:10000';
+    const sidecar = Sidecar.spawn(t, [`--csi-address=${address}`, '--http-endpoint=127.0.0.1:0']);
+    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
+    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    assert.match(
+      line,
+      stillConnectingLine(
+        address,
+        `rpc error: code = Unavailable desc = connection to ${escapeForRegExp(address)} failed: getaddrinfo (ENOTFOUND|EAI_AGAIN) csi-driver\\.invalid`,
+        `(the host name in ${escapeForRegExp(address)} does not resolve: check the name in --csi-address|the name lookup for ${escapeForRegExp(address)} failed for now [^"]*)`,
       ),
     );
   });

@@ -105,6 +105,8 @@ function assertRunsImageExecutable(t: TestContext, pid: number, platform: BuiltP
     assert.equal(executable.readUInt16LE(18), platform.platform.elfMachine, `the ${SEA_IMAGE_PATH} the container runs is the platform's binary`);
   } else {
     assert.equal(exe, SEA_IMAGE_PATH, `the container runs the image's ${SEA_IMAGE_PATH} natively`);
+    // ps, top and pgrep list it as upstream's process, not as Node.js's "MainThread" (src/process-name.ts).
+    assert.equal(fs.readFileSync(`/proc/${pid}/comm`, 'utf8'), `${path.basename(SEA_IMAGE_PATH)}\n`, 'the process is named livenessprobe');
   }
   const seaBlob = built.seaBlobs.get(platform.platform)!;
   const blob = fs.readFileSync(seaBlob.blobPath);

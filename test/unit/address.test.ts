@@ -49,6 +49,22 @@ test('unusable --csi-address values say why', () => {
   }
 });
 
+// A path Linux cannot resolve (PATH_MAX is 4096 bytes with the NUL) is never reached, and would make
+// every "Still connecting" line as long as itself (up to the 128 KiB of one argument): refused at start.
+test('--csi-address is bounded: a socket path of at most 4095 bytes, a TCP target of at most 4095', () => {
+  const pathOfBytes = (bytes: number) => {
+    let dir = '';
+    while (bytes - dir.length > 400) dir += `/${'d'.repeat(199)}`;
+    return `${dir}/${'e'.repeat(bytes - dir.length - 1 - '/csi.sock'.length)}/csi.sock`;
+  };
+  assert.equal(Buffer.byteLength(pathOfBytes(4095)), 4095);
+  assert.notEqual(typeof normalizeCsiAddress(pathOfBytes(4095)), 'string');
+  assert.notEqual(typeof normalizeCsiAddress(`unix://${pathOfBytes(4095)}`), 'string');
+  for (const input of [pathOfBytes(4096), `unix://${pathOfBytes(4096)}`, pathOfBytes(130_000), `${'h'.repeat(4096)}:50051`, `dns:///${'h'.repeat(4096)}:50051`]) {
+    assert.match(normalizeCsiAddress(input) as string, /^the address is \d+ bytes; at most 4095 are taken \(Linux's PATH_MAX\)/, input.slice(0, 40));
+  }
+});
+
 test('listen addresses parse like Go net.Listen takes them', () => {
   assert.deepEqual(parseListenAddress(':9808'), { host: undefined, port: 9808 });
   assert.deepEqual(parseListenAddress('0.0.0.0:9808'), { host: '0.0.0.0', port: 9808 });

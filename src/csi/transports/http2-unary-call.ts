@@ -5,7 +5,7 @@
 // ../call-failures.ts's.
 
 import { CsiAddress } from '../address';
-import { connectFailed, connectionLostDuringCall, CsiCallError, deadlineExceeded, driverStatus, goawayBeforeCall, grpcWireFailure, resetByDriver, streamErrorByDriver } from '../call-failures';
+import { connectFailed, connectionLostDuringCall, connectionSetupFailed, CsiCallError, deadlineExceeded, driverStatus, goawayBeforeCall, grpcWireFailure, resetByDriver, streamErrorByDriver } from '../call-failures';
 import { STATUS_DEADLINE_EXCEEDED, STATUS_OK } from '../../wire/grpc/status';
 import { formatGrpcTimeout, frameMessage, MessageDeframer } from '../../wire/grpc/message-framing';
 import { isWireProblem, judgeResponseHeaders, judgeTrailers } from '../../wire/grpc/response-rules';
@@ -178,7 +178,8 @@ export class Http2UnaryCall implements StreamHandler {
     if (end.kind === 'cancelled') return; // cancel() settled it
     // REFUSED_STREAM: "the stream was not processed", as is one GOAWAY excluded.
     const refusedUnread = end.kind === 'refused-by-goaway' || (end.kind === 'reset' && end.errorCode === ErrorCode.REFUSED_STREAM);
-    const diedUnanswered = end.kind === 'connection-lost' && end.connectErrno === undefined; // never connected: a retry would only dial again
+    // Never connected (a connect or name-lookup error): a retry would only dial again.
+    const diedUnanswered = end.kind === 'connection-lost' && end.connectErrno === undefined && end.setupErrno === undefined;
     const calmDown = end.kind === 'reset' && (end.errorCode === ErrorCode.REFUSED_STREAM || end.errorCode === ErrorCode.ENHANCE_YOUR_CALM);
     this.settle({
       result: this.resultAtEnd(end),
@@ -207,7 +208,11 @@ export class Http2UnaryCall implements StreamHandler {
     }
     switch (end.kind) {
       case 'connection-lost':
-        return end.connectErrno ? connectFailed(this.address, end.connectErrno) : connectionLostDuringCall(end.reason);
+        if (end.connectErrno) return connectFailed(this.address, end.connectErrno);
+        // The connection never opened (the host name did not resolve): the same error the transport records, whose
+        // system code the "Still connecting" warning explains.
+        if (end.setupErrno) return connectionSetupFailed(this.address, end.reason ?? end.setupErrno, end.setupErrno);
+        return connectionLostDuringCall(end.reason);
       case 'refused-by-goaway':
         return goawayBeforeCall();
       case 'reset':

@@ -78,7 +78,9 @@ export type StreamEnd =
   // The driver broke a rule for this stream (RFC 9113 section 5.4.2): we reset it with `errorCode`; `reason` says which.
   | { readonly kind: 'stream-error'; readonly errorCode: number; readonly reason: string }
   | { readonly kind: 'refused-by-goaway' } // GOAWAY excluded it: the driver never read it
-  | { readonly kind: 'connection-lost'; readonly reason: string | undefined; readonly connectErrno: string | undefined }
+  // The connection closed. `connectErrno`: connect()'s error code when it never opened; `setupErrno`: the code of
+  // another step's error that kept it from opening (getaddrinfo's ENOTFOUND, EAI_AGAIN). At most one is set.
+  | { readonly kind: 'connection-lost'; readonly reason: string | undefined; readonly connectErrno: string | undefined; readonly setupErrno: string | undefined }
   | { readonly kind: 'cancelled' }; // we reset it
 
 export interface StreamHandler {
@@ -546,9 +548,11 @@ export class Http2ClientSession {
     this.destroyed = true;
     const neverConnected = !this.connected;
     const err = this.socketError;
-    const connectErrno = neverConnected && err?.syscall === 'connect' && typeof err.code === 'string' ? err.code : undefined;
+    const neverConnectedErrno = neverConnected && typeof err?.code === 'string' ? err.code : undefined;
+    const connectErrno = err?.syscall === 'connect' ? neverConnectedErrno : undefined;
+    const setupErrno = err?.syscall === 'connect' ? undefined : neverConnectedErrno;
     const reason = this.closeReason ?? err?.message;
-    for (const stream of [...this.streams.values()]) stream.finish({ kind: 'connection-lost', reason, connectErrno });
+    for (const stream of [...this.streams.values()]) stream.finish({ kind: 'connection-lost', reason, connectErrno, setupErrno });
     for (const callback of this.pings.values()) callback(new Error('the HTTP/2 session closed'));
     this.pings.clear();
     this.events.closed(neverConnected ? (err ?? new Error('closed while connecting')) : undefined);
