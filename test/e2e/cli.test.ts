@@ -85,12 +85,13 @@ test('conflicting flags: one klog error line, exit 1', async () => {
 test('GetPluginInfo error or empty name: exit 1 with the reason', async (t) => {
   const dir = makeTempDir(t);
   const failing = await FakeDriver.start(t, path.join(dir, 'a.sock'), ['--info-error', 'INTERNAL']);
-  const errorResult = await runSidecarToExit([`--csi-address=${failing.address}`]);
+  // A port of its own (0: any free one), so that nothing else on 9808 turns the verdict into a listen failure.
+  const errorResult = await runSidecarToExit([`--csi-address=${failing.address}`, '--http-endpoint=127.0.0.1:0']);
   assert.equal(errorResult.code, 1);
   assert.match(errorResult.stderr, /\] "Failed to get CSI driver name" err="rpc error: code = Internal desc = GetPluginInfo failure injected by test"\n$/);
 
   const nameless = await FakeDriver.start(t, path.join(dir, 'b.sock'), ['--name', '']);
-  const emptyResult = await runSidecarToExit([`--csi-address=${nameless.address}`]);
+  const emptyResult = await runSidecarToExit([`--csi-address=${nameless.address}`, '--http-endpoint=127.0.0.1:0']);
   assert.equal(emptyResult.code, 1);
   assert.match(emptyResult.stderr, /\] "Failed to get CSI driver name" err="driver name is empty"\n$/);
 });
