@@ -152,6 +152,25 @@ export interface SeaExecutable {
 }
 
 /**
+ * LIEF, inside postject, warns once per ELF note it rewrites ("warning: Can't find string offset for section name
+ * '.note.100'"): dozens of lines per executable that say nothing about the result (the tests check the executable
+ * runs and carries the blob), which would bury what `npm run build` and `npm run image` print. postject writes them
+ * through console.warn, bound to the console when it loads, so only process.stderr's write can drop them: until the
+ * returned function is called, chunks that are exactly such lines are dropped and everything else passes through.
+ */
+function dropLiefNoteWarnings(): () => void {
+  const write = process.stderr.write;
+  const noteWarning = /^warning: Can't find string offset for section name '\.note[\w.-]*'\n?$/;
+  process.stderr.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
+    if (typeof chunk === 'string' && noteWarning.test(chunk)) return true;
+    return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof process.stderr.write;
+  return () => {
+    process.stderr.write = write;
+  };
+}
+
+/**
  * Copies `node`'s binary to `outPath` (mode 0755) and injects `blob` into it. Throws naming the file
  * when postject fails (e.g. the binary has no sentinel fuse: not a Node.js release build).
  */
@@ -159,11 +178,14 @@ export async function writeSeaExecutable(node: NodeBinary, blob: SeaBlob, outPat
   fs.mkdirSync(path.dirname(outPath), { recursive: true });
   fs.copyFileSync(node.binaryPath, outPath);
   fs.chmodSync(outPath, 0o755);
+  const restoreStderr = dropLiefNoteWarnings();
   try {
-    // postject prints LIEF's warnings about the notes it rewrites on stderr; it fails by throwing.
+    // postject fails by throwing; what it prints besides is LIEF's note warnings, dropped above.
     await inject(outPath, SEA_RESOURCE_NAME, fs.readFileSync(blob.blobPath), { sentinelFuse: SEA_SENTINEL_FUSE });
   } catch (err) {
     throw new Error(`postject could not inject ${blob.blobPath} into ${outPath} (a copy of ${node.binaryPath}): ${(err as Error).message}`, { cause: err });
+  } finally {
+    restoreStderr();
   }
   return { path: outPath, sha256: fileSha256(outPath), blobSha256: fileSha256(blob.blobPath), node };
 }
