@@ -127,8 +127,18 @@ const PLAUSIBLE = fc
     const stray = r.method === 'POST' ? r.strayAfterPost : '';
     const head = `${r.method} ${r.target} HTTP/${r.version}\r\n${[...fields, field].filter((f) => f !== '').map((f) => `${f}\r\n`).join('')}\r\n`;
     // A body cut short only ends a pipeline: before another request it would shift every later one.
-    return r.body === 'cl-short' ? { text: `${head}${body}`, beforeAnother: `${head}${body}de${stray}` } : { text: `${head}${body}${stray}` };
+    const piece = (strayEnd: string): Piece =>
+      r.body === 'cl-short' ? { text: `${head}${body}`, beforeAnother: `${head}${body}de${strayEnd}` } : { text: `${head}${body}${strayEnd}` };
+    // Glued to bytes that end mid-line, the method is another ("cPOST"): the stray line ends no longer follow a POST.
+    return stray === '' ? piece('') : { ...piece(stray), glued: piece('') };
   });
+
+/** One request's bytes: `beforeAnother` when another follows, `glued` when the bytes before it end mid-line. */
+interface Piece {
+  readonly text: string;
+  readonly beforeAnother?: string;
+  readonly glued?: Piece;
+}
 
 /** Any bytes, mostly of the HTTP alphabet, ending in an empty line now and then. */
 const ANY_BYTES = fc
@@ -152,7 +162,12 @@ export const rawExchangeInputs: fc.Arbitrary<RawExchangeInput> = fc.record({
       ),
       { minLength: 1, maxLength: 3 },
     )
-    .map((requests: readonly { text: string; beforeAnother?: string }[]) => requests.map((r, i) => (i < requests.length - 1 ? (r.beforeAnother ?? r.text) : r.text)).join('')),
+    .map((requests: readonly Piece[]) =>
+      requests.reduce((sent, r, i) => {
+        const chosen = r.glued !== undefined && sent !== '' && !sent.endsWith('\n') ? r.glued : r;
+        return sent + (i < requests.length - 1 ? (chosen.beforeAnother ?? chosen.text) : chosen.text);
+      }, ''),
+    ),
   splitAt: fc.oneof({ weight: 3, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(fc.nat({ max: 400 }), { maxLength: 3 }) }),
   halfClose: fc.boolean(),
 });
