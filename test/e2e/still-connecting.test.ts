@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { FakeDriver } from '../helpers/fake-driver';
 import { DIST_COMMAND, Sidecar, SidecarCommand } from '../helpers/sidecar';
 import { makeTempDir } from '../helpers/tmp';
@@ -40,15 +40,23 @@ function makeSearchableDir(t: Parameters<typeof makeTempDir>[0]): string {
   return dir;
 }
 
+/**
+ * Spawns the sidecar against `csiAddress` on a port of its own (as `command` runs it; the tests' own user when
+ * absent) and waits for its first "Still connecting" line. Returns both; throws when either does not come in time.
+ */
+async function startUntilStillConnecting(t: TestContext, csiAddress: string, command?: SidecarCommand): Promise<{ sidecar: Sidecar; line: string }> {
+  const sidecar = Sidecar.spawn(t, [`--csi-address=${csiAddress}`, '--http-endpoint=127.0.0.1:0'], command);
+  await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
+  return { sidecar, line: await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS) };
+}
+
 describe('"Still connecting" names the last connect error and what to do', { concurrency: true }, () => {
   test('EACCES: a non-root sidecar and a root-owned 0755 socket: permission denied, the owner, the mode, the sidecar\'s uid/gid, both fixes', async (t) => {
     const socketPath = path.join(makeSearchableDir(t), 'csi.sock');
     await FakeDriver.start(t, socketPath);
     // What a root driver's socket is under the default umask 022, whatever the test runner's umask.
     fs.chmodSync(socketPath, 0o755);
-    const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0'], AS_NON_ROOT);
-    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
-    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    const { sidecar, line } = await startUntilStillConnecting(t, socketPath, AS_NON_ROOT);
     assert.match(
       line,
       stillConnectingLine(
@@ -75,9 +83,7 @@ describe('"Still connecting" names the last connect error and what to do', { con
     // A driver running as uid 1000 with umask 022.
     fs.chownSync(socketPath, DRIVER_UID, DRIVER_UID);
     fs.chmodSync(socketPath, 0o755);
-    const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0'], AS_ROOT_WITHOUT_CAPABILITIES);
-    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
-    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    const { line } = await startUntilStillConnecting(t, socketPath, AS_ROOT_WITHOUT_CAPABILITIES);
     assert.match(
       line,
       stillConnectingLine(
@@ -96,9 +102,7 @@ describe('"Still connecting" names the last connect error and what to do', { con
     const socketPath = path.join(dir, 'csi.sock');
     await FakeDriver.start(t, socketPath);
     fs.chmodSync(socketPath, 0o777); // the socket itself would let anyone in
-    const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0'], AS_NON_ROOT);
-    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
-    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    const { line } = await startUntilStillConnecting(t, socketPath, AS_NON_ROOT);
     assert.match(
       line,
       stillConnectingLine(
@@ -117,9 +121,7 @@ describe('"Still connecting" names the last connect error and what to do', { con
     fs.chmodSync(socketPath, 0o777);
     const linkPath = path.join(makeSearchableDir(t), 'csi.sock');
     fs.symlinkSync(socketPath, linkPath);
-    const sidecar = Sidecar.spawn(t, [`--csi-address=${linkPath}`, '--http-endpoint=127.0.0.1:0'], AS_NON_ROOT);
-    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
-    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    const { line } = await startUntilStillConnecting(t, linkPath, AS_NON_ROOT);
     assert.match(
       line,
       stillConnectingLine(
@@ -133,9 +135,7 @@ describe('"Still connecting" names the last connect error and what to do', { con
 
   test('ENOENT: the socket does not exist yet, or the sidecar looks elsewhere', async (t) => {
     const socketPath = path.join(makeSearchableDir(t), 'csi.sock');
-    const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0'], AS_NON_ROOT);
-    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
-    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    const { line } = await startUntilStillConnecting(t, socketPath, AS_NON_ROOT);
     assert.match(
       line,
       stillConnectingLine(
@@ -151,9 +151,7 @@ describe('"Still connecting" names the last connect error and what to do', { con
     const target = path.join(makeSearchableDir(t), 'csi.sock');
     const linkPath = path.join(makeSearchableDir(t), 'csi.sock');
     fs.symlinkSync(target, linkPath);
-    const sidecar = Sidecar.spawn(t, [`--csi-address=${linkPath}`, '--http-endpoint=127.0.0.1:0'], AS_NON_ROOT);
-    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
-    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    const { line } = await startUntilStillConnecting(t, linkPath, AS_NON_ROOT);
     assert.match(
       line,
       stillConnectingLine(
@@ -168,9 +166,7 @@ describe('"Still connecting" names the last connect error and what to do', { con
   test('ENOENT with no directory: the volume is not mounted where --csi-address points', async (t) => {
     const missingDir = path.join(makeSearchableDir(t), 'not-mounted');
     const socketPath = path.join(missingDir, 'csi.sock');
-    const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0'], AS_NON_ROOT);
-    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
-    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    const { line } = await startUntilStillConnecting(t, socketPath, AS_NON_ROOT);
     assert.match(line, stillConnectingLine(`unix://${socketPath}`, '[^"]*connect ENOENT[^"]*', `the socket's directory ${escapeForRegExp(missingDir)} does not exist: [^"]*volume mount[^"]*`));
   });
 
@@ -179,9 +175,7 @@ describe('"Still connecting" names the last connect error and what to do', { con
     const driver = await FakeDriver.start(t, socketPath);
     await driver.kill('SIGKILL'); // the socket file stays, and nothing accepts on it
     assert.ok(fs.statSync(socketPath).isSocket(), 'the killed driver left its socket');
-    const sidecar = Sidecar.spawn(t, [`--csi-address=${socketPath}`, '--http-endpoint=127.0.0.1:0']);
-    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
-    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    const { line } = await startUntilStillConnecting(t, socketPath);
     assert.match(
       line,
       stillConnectingLine(
@@ -195,9 +189,7 @@ describe('"Still connecting" names the last connect error and what to do', { con
   test('ECONNREFUSED on TCP: nothing listens at host:port', async (t) => {
     const port = await closedLoopbackPort();
     const address = `127.0.0.1:${port}`;
-    const sidecar = Sidecar.spawn(t, [`--csi-address=${address}`, '--http-endpoint=127.0.0.1:0']);
-    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
-    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    const { line } = await startUntilStillConnecting(t, address);
     assert.match(
       line,
       stillConnectingLine(
@@ -213,9 +205,7 @@ describe('"Still connecting" names the last connect error and what to do', { con
   // ".invalid" never resolves (RFC 6761 section 6.4); a resolver that cannot be reached gives EAI_AGAIN.
   test('ENOTFOUND on TCP: the host name in --csi-address does not resolve', async (t) => {
     const address = 'csi-driver.invalid:10000';
-    const sidecar = Sidecar.spawn(t, [`--csi-address=${address}`, '--http-endpoint=127.0.0.1:0']);
-    await sidecar.waitUntilServing(FIRST_WARNING_WITHIN_MS);
-    const line = await sidecar.stderr.waitForLine(/Still connecting/, FIRST_WARNING_WITHIN_MS);
+    const { line } = await startUntilStillConnecting(t, address);
     assert.match(
       line,
       stillConnectingLine(
